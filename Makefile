@@ -1,0 +1,42 @@
+# The two commands: `make run` (the whole system, embedded) and `make test` (the whole suite).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test up down bench lint format migrate clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+## make run: gateway and four services in one process on http://127.0.0.1:8000 (SQLite, demo data)
+run: $(STAMP)
+	$(BIN)/python -m gateway.embedded --host 127.0.0.1 --port 8000
+
+## make test: the whole suite (integration tests need PostgreSQL and RabbitMQ on 127.0.0.1)
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+## make up / make down: each service and the gateway as its own process, PostgreSQL and RabbitMQ
+up: $(STAMP)
+	$(BIN)/python deploy/stack.py up
+
+down: $(STAMP)
+	$(BIN)/python deploy/stack.py down
+
+## make bench: throughput and latency of the distributed stack, printed as a table
+bench: $(STAMP)
+	$(BIN)/python deploy/bench.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+clean:
+	rm -rf var .pytest_cache

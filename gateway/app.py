@@ -1,0 +1,126 @@
+"""The API gateway: the single public entry to the doorstep service stations' back end."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from gateway import openapi
+from gateway.identity.router import router as identity_router
+from gateway.proxy import GatewayProxy
+from gateway.routes import SERVICES
+from gateway.settings import GatewaySettings
+from gateway.upstream import HttpUpstream, Upstream
+from shared.auth import TokenVerifier
+from shared.errors import install_problem_handlers
+from shared.middleware import RequestContextMiddleware
+
+DESCRIPTION = """Shanghai Pudong's doorstep service stations (家门口服务站): 1,285 stations across 36
+subdistricts. Stations and their three lists, residents' tickets under the three responsibility rules,
+projects through the three meetings, and residents' evaluations of social workers.
+
+Errors are RFC 9457 `application/problem+json`. Authenticate with a bearer token."""
+
+
+def http_upstreams(settings: GatewaySettings) -> dict[str, Upstream]:
+    return {
+        name: HttpUpstream(
+            name,
+            url,
+            timeout=settings.upstream_timeout_seconds,
+            connect_timeout=settings.upstream_connect_timeout_seconds,
+        )
+        for name, url in settings.service_urls().items()
+    }
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    upstreams: dict[str, Upstream] | None = None,
+    *,
+    lifespans: list[Callable[[], Any]] | None = None,
+) -> GatewayProxy:
+    """`lifespans` are extra async context managers run with the gateway (the embedded services)."""
+    settings = settings or GatewaySettings()
+    upstreams = upstreams if upstreams is not None else http_upstreams(settings)
+    verifier = TokenVerifier(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for context in lifespans or []:
+                await stack.enter_async_context(context())
+            for upstream in upstreams.values():
+                await upstream.start()
+                stack.push_async_callback(upstream.close)
+            yield
+
+    control = FastAPI(
+        title="Doorstep service stations API",
+        description=DESCRIPTION,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url=None,  # served below, merged from every service
+        docs_url=None,
+        redoc_url=None,
+    )
+    control.state.settings = settings
+    control.state.token_verifier = verifier
+    install_problem_handlers(control)
+    control.add_middleware(RequestContextMiddleware)
+    control.include_router(identity_router)
+    merged_document: dict[str, Any] = {}
+
+    @control.get("/livez", include_in_schema=False)
+    async def livez() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @control.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        async def check(name: str) -> tuple[str, dict[str, Any]]:
+            try:
+                status, body = await upstreams[name].get_json("/readyz", settings.readiness_timeout_seconds)
+            except Exception as error:  # unreachable or slow: reported, never raised
+                return name, {"ready": False, "detail": f"unreachable: {type(error).__name__}"}
+            return name, {"ready": status == 200, "status": status, "checks": (body or {}).get("checks")}
+
+        results = dict(await asyncio.gather(*(check(name) for name in SERVICES)))
+        ready = all(result["ready"] for result in results.values())
+        not_ready = [name for name, result in results.items() if not result["ready"]]
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "not_ready": not_ready, "services": results},
+            status_code=200 if ready else 503,
+        )
+
+    @control.get("/openapi.json", include_in_schema=False)
+    async def openapi_document() -> JSONResponse:
+        if not merged_document:
+            documents: dict[str, dict[str, Any]] = {}
+            for name in SERVICES:
+                try:
+                    status, document = await upstreams[name].get_json(
+                        "/openapi.json", settings.readiness_timeout_seconds
+                    )
+                except Exception:
+                    continue
+                if status == 200 and isinstance(document, dict):
+                    documents[name] = document
+            result = openapi.merge(control.openapi(), documents)
+            if len(documents) == len(SERVICES):
+                merged_document.update(result)  # cache only a complete document
+            return JSONResponse(result)
+        return JSONResponse(merged_document)
+
+    @control.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> Any:
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Doorstep API")
+
+    control.openapi_url = None
+    return GatewayProxy(control, upstreams, verifier, max_body=settings.max_body_bytes)

@@ -1,0 +1,135 @@
+"""The embedded mode: the gateway and the four services in one process, SQLite, an in-process bus.
+
+This launcher is the one place where the services' apps are mounted together; services never import
+each other or the gateway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+import catalog_service.app
+import deliberation_service.app
+import evaluation_service.app
+import ticket_service.app
+from gateway.app import create_app as create_gateway
+from gateway.proxy import GatewayProxy
+from gateway.settings import GatewaySettings
+from gateway.upstream import AsgiUpstream, Upstream
+from shared.events import InProcessBus
+from shared.logging import configure_logging
+from shared.service import ServiceDefinition, run_migrations_sync
+from shared.settings import Mode, ServiceSettings
+
+logger = logging.getLogger("gateway.embedded")
+
+SERVICE_MODULES = {
+    "catalog": catalog_service.app,
+    "ticket": ticket_service.app,
+    "deliberation": deliberation_service.app,
+    "evaluation": evaluation_service.app,
+}
+
+
+@dataclass
+class EmbeddedSystem:
+    gateway: GatewayProxy
+    services: dict[str, FastAPI]
+    bus: InProcessBus
+
+
+def service_settings(definition: ServiceDefinition, var_directory: Path, **overrides: Any) -> ServiceSettings:
+    database = var_directory / f"{definition.name}.db"
+    return definition.settings_factory().model_copy(
+        update={"mode": Mode.embedded, "database_url": f"sqlite+aiosqlite:///{database}", **overrides}
+    )
+
+
+def build(
+    var_directory: Path = Path("var"),
+    *,
+    gateway_settings: GatewaySettings | None = None,
+    migrate: bool = True,
+    seed: bool = True,
+    service_overrides: dict[str, Any] | None = None,
+) -> EmbeddedSystem:
+    var_directory.mkdir(parents=True, exist_ok=True)
+    gateway_settings = gateway_settings or GatewaySettings(mode=Mode.embedded)
+    bus = InProcessBus()
+    services: dict[str, FastAPI] = {}
+    settings_by_name: dict[str, ServiceSettings] = {}
+    for name, module in SERVICE_MODULES.items():
+        settings = service_settings(module.definition, var_directory, **(service_overrides or {}))
+        if migrate:
+            run_migrations_sync(module.definition, settings)
+        settings_by_name[name] = settings
+        services[name] = module.create_app(settings, bus=bus)
+
+    upstreams: dict[str, Upstream] = {
+        name: AsgiUpstream(name, app, gateway_settings.upstream_timeout_seconds) for name, app in services.items()
+    }
+
+    @asynccontextmanager
+    async def bus_running() -> AsyncIterator[None]:
+        await bus.start()
+        try:
+            yield
+        finally:
+            await bus.stop()
+
+    def service_lifespan(app: FastAPI) -> Callable[[], Any]:
+        return lambda: app.router.lifespan_context(app)
+
+    @asynccontextmanager
+    async def demo_data() -> AsyncIterator[None]:
+        if seed:
+            await seed_demo(services)
+        yield
+
+    lifespans = [bus_running, *(service_lifespan(app) for app in services.values()), demo_data]
+    gateway = create_gateway(gateway_settings, upstreams, lifespans=lifespans)
+    return EmbeddedSystem(gateway=gateway, services=services, bus=bus)
+
+
+async def seed_demo(services: dict[str, FastAPI]) -> None:
+    from catalog_service.seed import seed_demo as seed_catalog
+
+    await seed_catalog(services["catalog"].state.runtime.database)
+    logger.info("demo data seeded")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m gateway.embedded")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--var", type=Path, default=Path("var"))
+    parser.add_argument("--no-seed", action="store_true")
+    arguments = parser.parse_args(argv)
+    settings = GatewaySettings(mode=Mode.embedded)
+    configure_logging("embedded", settings.log_level, json_output=settings.log_json)
+    system = build(arguments.var, gateway_settings=settings, seed=not arguments.no_seed)
+
+    import uvicorn
+
+    uvicorn.run(
+        system.gateway,
+        host=arguments.host,
+        port=arguments.port,
+        log_config=None,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=20,
+    )
+
+
+if __name__ == "__main__":
+    main()

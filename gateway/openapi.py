@@ -1,0 +1,51 @@
+"""One OpenAPI document for the whole public API, merged from every service's own."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from gateway.routes import service_for
+
+
+def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        reference = node.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/components/schemas/"):
+            name = reference.rsplit("/", 1)[1]
+            if name in renames:
+                node = {**node, "$ref": "#/components/schemas/" + renames[name]}
+        return {key: _rename_refs(value, renames) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_rename_refs(item, renames) for item in node]
+    return node
+
+
+def merge(gateway_document: dict[str, Any], service_documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Paths the route table sends to a service come from that service; schemas that share a name
+    but differ are renamed with the service's name so none overwrites another."""
+    merged = copy.deepcopy(gateway_document)
+    merged.setdefault("paths", {})
+    schemas: dict[str, Any] = merged.setdefault("components", {}).setdefault("schemas", {})
+    tags = {tag["name"]: tag for tag in merged.get("tags", [])}
+    for service, document in sorted(service_documents.items()):
+        service_schemas = document.get("components", {}).get("schemas", {})
+        renames = {
+            name: f"{service.capitalize()}{name}"
+            for name, schema in service_schemas.items()
+            if name in schemas and json.dumps(schemas[name], sort_keys=True) != json.dumps(schema, sort_keys=True)
+        }
+        document = _rename_refs(document, renames)
+        for name, schema in document.get("components", {}).get("schemas", {}).items():
+            schemas[renames.get(name, name)] = schema
+        for path, operations in document.get("paths", {}).items():
+            if service_for(path) == service:
+                merged["paths"][path] = operations
+        for tag in document.get("tags", []):
+            tags.setdefault(tag["name"], tag)
+    if tags:
+        merged["tags"] = list(tags.values())
+    security_schemes = merged["components"].setdefault("securitySchemes", {})
+    security_schemes["bearer"] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    return merged

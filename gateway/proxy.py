@@ -1,0 +1,112 @@
+"""The gateway's hot path: a plain ASGI app in front of the services.
+
+It checks the bearer token at the edge, gives the request an id, and forwards it to the owning
+service. Anything that is not a routed path falls through to the gateway's own FastAPI app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.routes import service_for
+from gateway.upstream import BodyTooLarge, Upstream, UpstreamTimeout, UpstreamUnavailable
+from shared.auth import TokenVerifier
+from shared.context import request_id_var
+from shared.errors import PROBLEM_CONTENT_TYPE, Problem, problem_body
+from shared.middleware import _valid_request_id
+
+logger = logging.getLogger("gateway.proxy")
+
+
+async def send_problem(send: Send, status: int, code: str, detail: str, **extra: object) -> None:
+    body = json.dumps(problem_body(status, code, detail, **extra)).encode()
+    headers = [(b"content-type", PROBLEM_CONTENT_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    request_id = request_id_var.get()
+    if request_id:
+        headers.append((b"x-request-id", request_id.encode()))
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+class GatewayProxy:
+    def __init__(
+        self, control_app: ASGIApp, upstreams: dict[str, Upstream], verifier: TokenVerifier, *, max_body: int
+    ) -> None:
+        self.control_app = control_app
+        self.upstreams = upstreams
+        self.verifier = verifier
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.control_app(scope, receive, send)
+            return
+        service = service_for(scope["path"])
+        if service is None:
+            await self.control_app(scope, receive, send)
+            return
+        await self._forward(service, scope, receive, send)
+
+    async def _forward(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = None
+        authorization = None
+        headers: list[tuple[bytes, bytes]] = []
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = _valid_request_id(value)
+                continue
+            if name == b"authorization":
+                authorization = value
+            elif name == b"x-forwarded-for":
+                continue  # set below from the real peer; a client cannot choose its own address
+            headers.append((name, value))
+        request_id = request_id or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        try:
+            if authorization is not None:
+                scheme, _, credentials = authorization.decode("latin-1").partition(" ")
+                try:
+                    if scheme.lower() != "bearer" or not credentials:
+                        raise Problem("Use the Bearer scheme.", code="invalid_authorization_header", status=401)
+                    self.verifier.verify(credentials.strip())
+                except Problem as problem:
+                    await send_problem(send, problem.status, problem.code, problem.detail, instance=scope["path"])
+                    return
+            client = scope.get("client")
+            if client:
+                headers.append((b"x-forwarded-for", client[0].encode()))
+            headers.append((b"x-request-id", request_id.encode()))
+            encoded_id = request_id.encode()
+
+            async def send_with_id(message: dict) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [
+                        *(item for item in message["headers"] if item[0] != b"x-request-id"),
+                        (b"x-request-id", encoded_id),
+                    ]
+                await send(message)
+
+            try:
+                await self.upstreams[service].forward(scope, receive, send_with_id, headers, self.max_body)
+            except BodyTooLarge:
+                await send_problem(
+                    send, 413, "body_too_large", f"The body exceeds {self.max_body} bytes.", instance=scope["path"]
+                )
+            except UpstreamUnavailable:
+                logger.warning("service unavailable", extra={"service": service})
+                await send_problem(
+                    send, 502, "service_unavailable", f"The {service} service cannot be reached.", service=service
+                )
+            except UpstreamTimeout:
+                logger.warning("service timed out", extra={"service": service})
+                await send_problem(
+                    send, 504, "service_timeout", f"The {service} service did not answer in time.", service=service
+                )
+        finally:
+            request_id_var.reset(token)

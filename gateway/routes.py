@@ -1,0 +1,49 @@
+"""The route table: public paths name resources; this says which service owns each.
+
+A request goes to the service of the longest matching prefix. Services serve the same paths, so the
+gateway forwards the path unchanged.
+"""
+
+from __future__ import annotations
+
+ROUTES: dict[str, str] = {
+    # catalogue: the district's structure and the three lists
+    "/api/v1/subdistricts": "catalog",
+    "/api/v1/communities": "catalog",
+    "/api/v1/stations": "catalog",
+    "/api/v1/departments": "catalog",
+    "/api/v1/staff": "catalog",
+    "/api/v1/service-items": "catalog",
+    "/api/v1/resources": "catalog",
+    "/api/v1/demands": "catalog",
+    "/api/v1/resource-requests": "catalog",
+    "/api/v1/coverage": "catalog",
+    "/hsds": "catalog",
+    "/wall": "catalog",
+    # tickets: intake, the three responsibility rules, duty rota, Open311
+    "/api/v1/tickets": "ticket",
+    "/api/v1/duty-rota": "ticket",
+    "/open311": "ticket",
+    # deliberation: the three meetings and the on-site office
+    "/api/v1/projects": "deliberation",
+    "/api/v1/meetings": "deliberation",
+    "/api/v1/onsite-offices": "deliberation",
+    "/calendars": "deliberation",
+    # evaluation: ratings, the department's inbox, assessments
+    "/api/v1/evaluations": "evaluation",
+    "/api/v1/ratings": "evaluation",
+    "/api/v1/performance-assessments": "evaluation",
+    "/e": "evaluation",
+}
+
+SERVICES = ("catalog", "ticket", "deliberation", "evaluation")
+
+# Longest prefix first, so "/api/v1/stations" never shadows a longer, more specific entry.
+_ORDERED = sorted(ROUTES.items(), key=lambda item: len(item[0]), reverse=True)
+
+
+def service_for(path: str) -> str | None:
+    for prefix, service in _ORDERED:
+        if path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "."):
+            return service
+    return None

@@ -1,0 +1,124 @@
+"""The event bus: one protocol, two implementations (RabbitMQ, and in-process for the embedded mode).
+
+Outbox, relay and inbox code are the same over both; only delivery differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from shared.events.envelope import EventEnvelope
+
+logger = logging.getLogger("shared.bus")
+
+Handler = Callable[[EventEnvelope], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """A handler's verdict that retrying can never succeed: the message goes straight to the DLQ."""
+
+
+class EventBus(Protocol):
+    def subscribe(self, consumer: str, event_types: Iterable[str], handler: Handler) -> None:
+        """Register a consumer before `start`; event types may use `*` (e.g. `station.*`)."""
+
+    async def start(self) -> None: ...
+
+    async def publish(self, envelope: EventEnvelope) -> None:
+        """Return only once the bus holds the event durably (broker confirm), else raise."""
+
+    async def stop_consumers(self) -> None:
+        """Stop taking messages and settle those in hand; publishing still works (to flush the outbox)."""
+
+    async def stop(self) -> None: ...
+
+    def is_consuming(self, consumer: str) -> bool: ...
+
+
+def matches(pattern: str, event_type: str) -> bool:
+    """`*` matches one dot-separated word, `#` any number: the AMQP topic rules, for the in-process bus."""
+    pattern_words, type_words = pattern.split("."), event_type.split(".")
+    if "#" in pattern_words:
+        return fnmatch.fnmatchcase(event_type, pattern.replace("#", "*"))
+    return len(pattern_words) == len(type_words) and all(
+        p == "*" or p == t for p, t in zip(pattern_words, type_words, strict=True)
+    )
+
+
+@dataclass
+class _Subscription:
+    consumer: str
+    event_types: tuple[str, ...]
+    handler: Handler
+    dead_letters: list[EventEnvelope] = field(default_factory=list)
+
+
+class InProcessBus:
+    """Delivers events to handlers in the same process (the embedded mode).
+
+    `publish` runs each matching handler once and returns; a failing handler is retried in the
+    background after a delay, and after the retries its event is kept in that consumer's dead letters.
+    """
+
+    def __init__(self, *, max_retries: int = 5, retry_delay_seconds: float = 2.0) -> None:
+        self.max_retries = max_retries
+        self.retry_delay_seconds = retry_delay_seconds
+        self._subscriptions: list[_Subscription] = []
+        self._retries: set[asyncio.Task[None]] = set()
+        self._started = False
+
+    def subscribe(self, consumer: str, event_types: Iterable[str], handler: Handler) -> None:
+        self._subscriptions.append(_Subscription(consumer, tuple(event_types), handler))
+
+    async def start(self) -> None:
+        self._started = True
+
+    async def stop_consumers(self) -> None:
+        """Retries still waiting are dropped here; their outbox rows were sent, so this is the embedded
+        mode's one documented gap (see README)."""
+        self._started = False
+
+    async def stop(self) -> None:
+        self._started = False
+        for task in list(self._retries):
+            task.cancel()
+        await asyncio.gather(*self._retries, return_exceptions=True)
+
+    def is_consuming(self, consumer: str) -> bool:
+        return self._started and any(s.consumer == consumer for s in self._subscriptions)
+
+    def dead_letters(self, consumer: str) -> list[EventEnvelope]:
+        return [e for s in self._subscriptions if s.consumer == consumer for e in s.dead_letters]
+
+    async def publish(self, envelope: EventEnvelope) -> None:
+        for subscription in self._subscriptions:
+            if any(matches(pattern, envelope.type) for pattern in subscription.event_types):
+                await self._deliver(subscription, envelope, attempt=0)
+
+    async def _deliver(self, subscription: _Subscription, envelope: EventEnvelope, attempt: int) -> None:
+        try:
+            await subscription.handler(envelope)
+        except Exception as error:
+            if isinstance(error, PermanentFailure) or attempt >= self.max_retries:
+                logger.error(
+                    "event dead-lettered",
+                    extra={"consumer": subscription.consumer, "event_id": envelope.id, "error": repr(error)},
+                )
+                subscription.dead_letters.append(envelope)
+                return
+            logger.warning(
+                "event handler failed; retrying",
+                extra={"consumer": subscription.consumer, "event_id": envelope.id, "attempt": attempt + 1},
+            )
+            task = asyncio.create_task(self._retry_later(subscription, envelope, attempt + 1))
+            self._retries.add(task)
+            task.add_done_callback(self._retries.discard)
+
+    async def _retry_later(self, subscription: _Subscription, envelope: EventEnvelope, attempt: int) -> None:
+        await asyncio.sleep(self.retry_delay_seconds)
+        await self._deliver(subscription, envelope, attempt)

@@ -1,0 +1,89 @@
+"""Inbox: each consumed event is handled once per consumer, whatever the broker redelivers.
+
+The (message id, consumer) row is written in the handler's own transaction, so either the handler's
+effect and the row are both committed, or neither is and the redelivery runs the handler again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.context import request_id_var, traceparent_var
+from shared.database import Database
+from shared.events.bus import EventBus, matches
+from shared.events.envelope import EventEnvelope
+from shared.events.tables import inbox_message
+from shared.ids import utcnow
+
+logger = logging.getLogger("shared.inbox")
+
+SessionHandler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
+
+
+class EventConsumer:
+    """The events one service consumes, and what it does with each."""
+
+    def __init__(self, name: str, database: Database | None = None) -> None:
+        self.name = name
+        self.database = database
+        self._handlers: dict[str, SessionHandler] = {}
+
+    def on(self, *event_types: str) -> Callable[[SessionHandler], SessionHandler]:
+        def register(handler: SessionHandler) -> SessionHandler:
+            for event_type in event_types:
+                self._handlers[event_type] = handler
+            return handler
+
+        return register
+
+    @property
+    def event_types(self) -> tuple[str, ...]:
+        return tuple(self._handlers)
+
+    def bind(self, database: Database, bus: EventBus) -> None:
+        self.database = database
+        bus.subscribe(self.name, self.event_types, self.handle)
+
+    def _handler_for(self, event_type: str) -> SessionHandler | None:
+        handler = self._handlers.get(event_type)
+        if handler is not None:
+            return handler
+        for pattern, candidate in self._handlers.items():
+            if matches(pattern, event_type):
+                return candidate
+        return None
+
+    async def handle(self, envelope: EventEnvelope) -> bool:
+        """Run the handler once for this message id. Returns False when it was a duplicate."""
+        assert self.database is not None, "bind() the consumer to its database first"
+        handler = self._handler_for(envelope.type)
+        if handler is None:
+            return False
+        request_token = request_id_var.set(envelope.request_id)
+        trace_token = traceparent_var.set(envelope.traceparent)
+        try:
+            async with self.database.transaction() as session:
+                insert = sqlite_insert if self.database.is_sqlite else postgresql_insert
+                result = await session.execute(
+                    insert(inbox_message)
+                    .values(
+                        message_id=envelope.id,
+                        consumer=self.name,
+                        event_type=envelope.type,
+                        received_at=utcnow(),
+                    )
+                    .on_conflict_do_nothing()
+                )
+                if result.rowcount == 0:
+                    logger.info("duplicate event ignored", extra={"event_id": envelope.id, "consumer": self.name})
+                    return False
+                await handler(session, envelope)
+            return True
+        finally:
+            request_id_var.reset(request_token)
+            traceparent_var.reset(trace_token)

@@ -1,0 +1,221 @@
+"""What every service process is made of, built the same way for each service.
+
+`ServiceDefinition` says what a service is (name, settings, routers, consumer, migrations); `create_app`
+turns it into a FastAPI app whose lifespan starts the outbox relay and the consumers and stops them
+gracefully. `main` is each service's `python -m` entry point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import TokenVerifier
+from shared.database import Database
+from shared.errors import install_problem_handlers
+from shared.events.bus import EventBus, InProcessBus
+from shared.events.inbox import EventConsumer
+from shared.events.outbox import OutboxRelay
+from shared.health import Check, health_router
+from shared.logging import configure_logging
+from shared.middleware import RequestContextMiddleware
+from shared.migrations import database_revision, head_revision, upgrade
+from shared.settings import ServiceSettings
+
+logger = logging.getLogger("shared.service")
+
+
+@dataclass
+class ServiceDefinition:
+    name: str
+    title: str
+    settings_factory: Callable[[], ServiceSettings]
+    routers: Sequence[APIRouter]
+    migrations_directory: Path
+    consumer: EventConsumer | None = None
+    # The event types the service publishes and consumes, declared once (see each service's events.py).
+    published_events: dict[str, str] = field(default_factory=dict)
+    consumed_events: dict[str, str] = field(default_factory=dict)
+    default_port: int = 8000
+    description: str = ""
+    configure_app: Callable[[FastAPI], None] | None = None
+
+
+class ServiceRuntime:
+    """The live parts of one service: settings, database, bus, relay, token verifier."""
+
+    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings, bus: EventBus | None = None):
+        self.definition = definition
+        self.settings = settings
+        self.database = Database(settings.async_database_url)
+        self.owns_bus = bus is None
+        self.bus: EventBus = bus if bus is not None else self._make_bus(settings)
+        self.relay = OutboxRelay(
+            self.database,
+            self.bus,
+            batch_size=settings.outbox_batch_size,
+            poll_seconds=settings.outbox_poll_seconds,
+            max_backoff_seconds=settings.outbox_max_backoff_seconds,
+        )
+        self.verifier = TokenVerifier(settings)
+        if definition.consumer is not None:
+            definition.consumer.bind(self.database, self.bus)
+
+    @staticmethod
+    def _make_bus(settings: ServiceSettings) -> EventBus:
+        if settings.uses_in_process_bus:
+            return InProcessBus(
+                max_retries=settings.consumer_max_retries,
+                retry_delay_seconds=settings.consumer_retry_delay_ms / 1000,
+            )
+        from shared.events.rabbitmq import RabbitMQBus
+
+        return RabbitMQBus(
+            settings.broker_url,
+            namespace=settings.event_namespace,
+            prefetch=settings.consumer_prefetch,
+            max_retries=settings.consumer_max_retries,
+            retry_delay_ms=settings.consumer_retry_delay_ms,
+        )
+
+    async def start(self) -> None:
+        if self.owns_bus:
+            await self.bus.start()
+        self.relay.start()
+        logger.info("service started", extra={"mode": self.settings.mode.value})
+
+    async def stop(self) -> None:
+        # Order matters: stop taking messages and settle those in hand, then flush the outbox.
+        if self.owns_bus:
+            await self._stop_consumers_then_flush()
+        else:
+            await self.relay.stop(flush=True)
+        await self.database.dispose()
+
+    async def _stop_consumers_then_flush(self) -> None:
+        await self.bus.stop_consumers()
+        await self.relay.stop(flush=True)
+        await self.bus.stop()
+
+    def readiness_checks(self) -> dict[str, Check]:
+        async def database() -> tuple[bool, str]:
+            async with self.database.engine.connect() as connection:
+                await connection.execute(sa.text("SELECT 1"))
+            return True, "reachable"
+
+        async def migrations() -> tuple[bool, str]:
+            head = head_revision(self.definition.migrations_directory)
+            current = await database_revision(self.database.engine, self.definition.name)
+            return current == head, f"at {current}, head {head}"
+
+        checks: dict[str, Check] = {"database": database, "migrations": migrations}
+        consumer = self.definition.consumer
+        if consumer is not None and consumer.event_types:
+
+            async def consumers() -> tuple[bool, str]:
+                consuming = self.bus.is_consuming(consumer.name)
+                return consuming, "consuming" if consuming else "not consuming"
+
+            checks["consumer"] = consumers
+
+        async def relay() -> tuple[bool, str]:
+            return self.relay.running, "running" if self.relay.running else "stopped"
+
+        checks["outbox_relay"] = relay
+        return checks
+
+    def migrate(self) -> None:
+        upgrade(self.definition.migrations_directory, self.settings.async_database_url, self.definition.name)
+
+
+def runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.runtime.database.transaction() as session:
+        yield session
+
+
+# The transaction spans the endpoint and commits before the response is sent ("function" scope), so a
+# failed commit is reported to the client instead of after a 2xx.
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+def create_app(
+    definition: ServiceDefinition, settings: ServiceSettings | None = None, *, bus: EventBus | None = None
+) -> FastAPI:
+    settings = settings or definition.settings_factory()
+    service_runtime = ServiceRuntime(definition, settings, bus)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service_runtime.start()
+        try:
+            yield
+        finally:
+            await service_runtime.stop()
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = service_runtime
+    app.state.token_verifier = service_runtime.verifier
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router(lambda request: request.app.state.runtime.readiness_checks()))
+    for router in definition.routers:
+        app.include_router(router)
+    if definition.configure_app is not None:
+        definition.configure_app(app)
+    return app
+
+
+def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> None:
+    """`python -m <service> [serve|migrate]`."""
+    parser = argparse.ArgumentParser(prog=f"python -m {definition.name}_service")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=definition.default_port)
+    arguments = parser.parse_args(argv)
+    settings = definition.settings_factory()
+    configure_logging(definition.name, settings.log_level, json_output=settings.log_json)
+    if arguments.command == "migrate":
+        upgrade(definition.migrations_directory, settings.async_database_url, definition.name)
+        return
+
+    import uvicorn
+
+    app = create_app(definition, settings)
+    uvicorn.run(
+        app,
+        host=arguments.host,
+        port=arguments.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+def run_migrations_sync(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    upgrade(definition.migrations_directory, settings.async_database_url, definition.name)
+
+
+async def run_migrations(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    await asyncio.to_thread(run_migrations_sync, definition, settings)

@@ -1,0 +1,142 @@
+"""Fixtures shared by the whole suite: tokens, the embedded system, real PostgreSQL and RabbitMQ."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.auth import issue_token
+from shared.ids import stable_id
+from shared.settings import CommonSettings
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+DEMO_SUBDISTRICT = "陆家嘴街道"
+DEMO_COMMUNITY = "市新居委会"
+DEMO_STATION_ID = str(stable_id("station", DEMO_SUBDISTRICT, DEMO_COMMUNITY))
+DEMO_SUBDISTRICT_ID = str(stable_id("subdistrict", DEMO_SUBDISTRICT))
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    rest = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host, _, port = rest.partition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port or default_port)), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require(url: str, port: int, what: str) -> None:
+    if _reachable(url, port):
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{what} is not reachable at {url} and REQUIRE_SERVICES=1")
+    pytest.skip(f"{what} is not reachable at {url}")
+
+
+@pytest.fixture
+def postgres() -> str:
+    require(POSTGRES_URL, 5432, "PostgreSQL")
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def rabbitmq() -> str:
+    require(BROKER_URL, 5672, "RabbitMQ")
+    return BROKER_URL
+
+
+async def create_database(name: str) -> str:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_URL + "/postgres")
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return f"{POSTGRES_URL}/{name}"
+
+
+async def drop_database(name: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_URL + "/postgres")
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def fresh_databases(postgres: str) -> AsyncIterator[Callable[[str], Awaitable[str]]]:
+    """Makes a new PostgreSQL database per call, dropped after the test."""
+    created: list[str] = []
+
+    async def make(service: str) -> str:
+        name = f"test_{service}_{uuid.uuid4().hex[:10]}"
+        created.append(name)
+        return await create_database(name)
+
+    yield make
+    for name in created:
+        await drop_database(name)
+
+
+def token(roles: list[str] | str, subject: str | None = None, **scope: Any) -> str:
+    roles = [roles] if isinstance(roles, str) else roles
+    return issue_token(CommonSettings(), subject or str(uuid.uuid4()), roles, **scope)
+
+
+def bearer(roles: list[str] | str, subject: str | None = None, **scope: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(roles, subject, **scope)}"}
+
+
+def staff_headers(role: str = "social_worker", station_id: str = DEMO_STATION_ID, subject: str | None = None) -> dict:
+    return bearer(role, subject, station_id=station_id, subdistrict_id=DEMO_SUBDISTRICT_ID)
+
+
+@asynccontextmanager
+async def running(app: Any) -> AsyncIterator[None]:
+    """Runs an ASGI app's lifespan (httpx's ASGI transport does not)."""
+    target = getattr(app, "control_app", app)
+    async with target.router.lifespan_context(target):
+        yield
+
+
+@pytest.fixture
+async def embedded(tmp_path: Path) -> AsyncIterator[Any]:
+    """The whole system in one process, as `make run` starts it, on a fresh SQLite directory."""
+    from gateway.embedded import build
+
+    system = build(tmp_path, service_overrides={"consumer_retry_delay_ms": 50})
+    async with running(system.gateway):
+        yield system
+
+
+@pytest.fixture
+async def client(embedded: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=embedded.gateway)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        yield http
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0, interval: float = 0.05) -> None:
+    """Waits until `check` holds; events cross services asynchronously."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if await check():
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
