@@ -12,6 +12,7 @@ Publishing waits for the broker's confirm; messages are persistent and mandatory
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -142,13 +143,17 @@ class RabbitMQBus:
             await queue.bind(exchange, routing_key=event_type)
         consumer.channel = channel
         consumer.queue = queue
-        consumer.consumer_tag = await queue.consume(lambda message: self._on_message(consumer, message))
+        consumer.consumer_tag = await queue.consume(functools.partial(self._on_message, consumer))
 
-    def _on_message(self, consumer: _Consumer, message: AbstractIncomingMessage) -> asyncio.Future[None]:
-        task = asyncio.ensure_future(self._process(consumer, message))
+    async def _on_message(self, consumer: _Consumer, message: AbstractIncomingMessage) -> None:
+        # Tracked so that a graceful stop can wait for the messages in hand to be settled.
+        task = asyncio.current_task()
+        assert task is not None
         self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
-        return task
+        try:
+            await self._process(consumer, message)
+        finally:
+            self._in_flight.discard(task)
 
     async def _process(self, consumer: _Consumer, message: AbstractIncomingMessage) -> None:
         try:

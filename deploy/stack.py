@@ -1,0 +1,176 @@
+"""The distributed mode on one machine: each service and the gateway as its own uvicorn process,
+PostgreSQL (one database per service) and RabbitMQ from environment URLs.
+
+    python deploy/stack.py up      # create databases, migrate, start, wait until ready
+    python deploy/stack.py down    # stop what `up` started (SIGTERM, then wait)
+
+Environment: DOORSTEP_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432), DOORSTEP_BROKER_URL
+(default amqp://guest:guest@127.0.0.1:5672/). Tests and the benchmark use `Stack` directly with their
+own ports, database names and event namespace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = {"catalog": 8001, "ticket": 8002, "deliberation": 8003, "evaluation": 8004}
+GATEWAY_PORT = 8000
+
+
+@dataclass
+class Stack:
+    postgres_url: str = os.environ.get("DOORSTEP_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+    broker_url: str = os.environ.get("DOORSTEP_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    database_prefix: str = "doorstep"
+    namespace: str = "doorstep"
+    gateway_port: int = GATEWAY_PORT
+    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
+    state_directory: Path = ROOT / "var" / "stack"
+    extra_environment: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def database_name(self, service: str) -> str:
+        return f"{self.database_prefix}_{service}"
+
+    def environment(self, service: str) -> dict[str, str]:
+        environment = {**os.environ, "PYTHONPATH": str(ROOT), **self.extra_environment}
+        if service == "gateway":
+            environment["GATEWAY_MODE"] = "distributed"
+            for name, port in self.ports.items():
+                environment[f"GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
+            return environment
+        prefix = service.upper()
+        environment[f"{prefix}_MODE"] = "distributed"
+        environment[f"{prefix}_DATABASE_URL"] = f"{self.postgres_url}/{self.database_name(service)}"
+        environment[f"{prefix}_BROKER_URL"] = self.broker_url
+        environment[f"{prefix}_EVENT_NAMESPACE"] = self.namespace
+        return environment
+
+    async def create_databases(self) -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(self.postgres_url + "/postgres")
+        try:
+            existing = {row[0] for row in await connection.fetch("SELECT datname FROM pg_database")}
+            for service in self.ports:
+                if self.database_name(service) not in existing:
+                    await connection.execute(f'CREATE DATABASE "{self.database_name(service)}"')
+        finally:
+            await connection.close()
+
+    async def drop_databases(self) -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(self.postgres_url + "/postgres")
+        try:
+            for service in self.ports:
+                await connection.execute(f'DROP DATABASE IF EXISTS "{self.database_name(service)}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    def migrate(self) -> None:
+        for service in self.ports:
+            subprocess.run(
+                [sys.executable, "-m", f"{service}_service", "migrate"],
+                env=self.environment(service),
+                cwd=ROOT,
+                check=True,
+            )
+
+    def start(self, name: str) -> None:
+        self.state_directory.mkdir(parents=True, exist_ok=True)
+        module, port = ("gateway", self.gateway_port) if name == "gateway" else (f"{name}_service", self.ports[name])
+        log = open(self.state_directory / f"{name}.log", "ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(port)],
+            env=self.environment(name),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes[name] = process
+        (self.state_directory / f"{name}.pid").write_text(str(process.pid))
+
+    def stop(self, name: str, timeout: float = 25.0) -> None:
+        process = self.processes.pop(name, None)
+        if process is None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        (self.state_directory / f"{name}.pid").unlink(missing_ok=True)
+
+    def url(self, name: str = "gateway") -> str:
+        return f"http://127.0.0.1:{self.gateway_port if name == 'gateway' else self.ports[name]}"
+
+    def wait_ready(self, name: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            process = self.processes.get(name)
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.state_directory}/{name}.log")
+            try:
+                with urllib.request.urlopen(self.url(name) + "/readyz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except Exception as error:
+                last = repr(error)
+            time.sleep(0.2)
+        raise TimeoutError(f"{name} not ready after {timeout}s: {last}")
+
+    def up(self) -> None:
+        asyncio.run(self.create_databases())
+        self.migrate()
+        for service in self.ports:
+            self.start(service)
+        for service in self.ports:
+            self.wait_ready(service)
+        self.start("gateway")
+        self.wait_ready("gateway")
+
+    def down(self) -> None:
+        for name in ["gateway", *self.ports]:
+            self.stop(name)
+
+
+def _stop_from_pid_files(state_directory: Path) -> None:
+    for pid_file in sorted(state_directory.glob("*.pid")):
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+            print(f"stopped {pid_file.stem}")
+        except (ProcessLookupError, ValueError):
+            pass
+        pid_file.unlink(missing_ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python deploy/stack.py")
+    parser.add_argument("command", choices=["up", "down"])
+    arguments = parser.parse_args()
+    stack = Stack()
+    if arguments.command == "down":
+        _stop_from_pid_files(stack.state_directory)
+        return
+    _stop_from_pid_files(stack.state_directory)
+    stack.up()
+    print(json.dumps({"gateway": stack.url(), **{name: stack.url(name) for name in stack.ports}}, indent=2))
+    print(f"logs in {stack.state_directory}; stop with `make down`")
+
+
+if __name__ == "__main__":
+    main()

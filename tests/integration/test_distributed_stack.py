@@ -1,0 +1,131 @@
+"""The distributed mode as `make up` runs it: five uvicorn processes, PostgreSQL, RabbitMQ."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import eventually
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _stack_class():
+    spec = importlib.util.spec_from_file_location("doorstep_stack", ROOT / "deploy" / "stack.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module.Stack
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    from tests.conftest import BROKER_URL, POSTGRES_URL, require
+
+    require(POSTGRES_URL, 5432, "PostgreSQL")
+    require(BROKER_URL, 5672, "RabbitMQ")
+    suffix = uuid.uuid4().hex[:8]
+    stack = _stack_class()(
+        postgres_url=POSTGRES_URL,
+        broker_url=BROKER_URL,
+        database_prefix=f"test_stack_{suffix}",
+        namespace=f"teststack{suffix}",
+        gateway_port=18700,
+        ports={"catalog": 18701, "ticket": 18702, "deliberation": 18703, "evaluation": 18704},
+        state_directory=tmp_path_factory.mktemp("stack"),
+        extra_environment={"GATEWAY_UPSTREAM_TIMEOUT_SECONDS": "3", "GATEWAY_READINESS_TIMEOUT_SECONDS": "1"},
+    )
+    try:
+        stack.up()
+        yield stack
+    finally:
+        stack.down()
+        asyncio.run(stack.drop_databases())
+
+
+async def _token(http: httpx.AsyncClient, username: str) -> dict[str, str]:
+    response = await http.post("/auth/token", data={"username": username, "password": f"demo-{username}"})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def test_a_token_and_a_request_through_the_gateway_reach_each_service(stack):
+    async with httpx.AsyncClient(base_url=stack.url(), timeout=10) as http:
+        admin = await _token(http, "district_admin")
+        for path in ("/api/v1/stations", "/api/v1/tickets", "/api/v1/projects", "/api/v1/evaluations/invitations"):
+            response = await http.get(path, headers=admin)
+            assert response.status_code == 200, (path, response.text)
+        document = (await http.get("/openapi.json")).json()
+        assert {"/api/v1/stations", "/api/v1/tickets", "/api/v1/projects"} <= set(document["paths"])
+
+
+async def test_an_event_crosses_from_one_service_to_another_over_rabbitmq(stack):
+    async with httpx.AsyncClient(base_url=stack.url(), timeout=10) as http:
+        admin = await _token(http, "district_admin")
+        subdistrict = await http.post("/api/v1/subdistricts", headers=admin, json={"name": "唐镇", "kind": "town"})
+        assert subdistrict.status_code == 201, subdistrict.text
+        station = await http.post(
+            "/api/v1/stations",
+            headers=admin,
+            json={
+                "subdistrict_id": subdistrict.json()["id"],
+                "community_name": "唐镇一村",
+                "name": "唐镇一村家门口服务站",
+                "address": "唐镇路1号",
+                "latitude": 31.21,
+                "longitude": 121.65,
+            },
+        )
+        assert station.status_code == 201, station.text
+        station_id = station.json()["id"]
+        ticket = {"station_id": station_id, "channel": "web", "service_category": "culture", "description": "x"}
+        created: dict = {}
+
+        async def ticket_accepted() -> bool:
+            # The ticket service learns of the station only through the catalogue's event.
+            response = await http.post("/api/v1/tickets", headers=admin, json=ticket)
+            created.update(response.json())
+            return response.status_code == 201
+
+        await eventually(ticket_accepted, timeout=15)
+        closed = await http.post(f"/api/v1/tickets/{created['id']}/close", headers=admin, json={})
+        assert closed.status_code == 200
+
+        async def invited() -> bool:
+            response = await http.get(
+                "/api/v1/evaluations/invitations", headers=admin, params={"ticket_id": created["id"]}
+            )
+            return len(response.json()["items"]) == 1
+
+        await eventually(invited, timeout=15)
+
+
+async def test_a_stopped_service_gets_a_problem_within_the_timeout_and_readyz_names_it(stack):
+    stack.stop("deliberation")
+    try:
+        async with httpx.AsyncClient(base_url=stack.url(), timeout=10) as http:
+            started = time.monotonic()
+            response = await http.get("/api/v1/projects")
+            elapsed = time.monotonic() - started
+            assert response.status_code in (502, 503)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["service"] == "deliberation"
+            assert elapsed < 3
+            ready = await http.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["not_ready"] == ["deliberation"]
+            # The other services still answer.
+            assert (await http.get("/api/v1/stations")).status_code == 200
+    finally:
+        stack.start("deliberation")
+        stack.wait_ready("deliberation")

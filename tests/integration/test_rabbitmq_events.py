@@ -1,0 +1,179 @@
+"""Events over a real RabbitMQ between services on real PostgreSQL databases.
+
+Each service runs in this process with its own database and its own broker connection, exactly as in
+the distributed mode; only the processes are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from contextlib import AsyncExitStack
+
+import aio_pika
+import httpx
+import pytest
+import sqlalchemy as sa
+
+import catalog_service.app
+import evaluation_service.app
+import ticket_service.app
+from evaluation_service.invitations.models import Invitation
+from shared.events import EventEnvelope
+from shared.events.tables import inbox_message, outbox_message
+from shared.service import run_migrations
+from shared.settings import Mode
+from tests.conftest import bearer, eventually, running
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"test{uuid.uuid4().hex[:10]}"
+
+
+async def _delete_namespace(broker_url: str, namespace: str, consumers: list[str]) -> None:
+    connection = await aio_pika.connect(broker_url)
+    async with connection:
+        channel = await connection.channel()
+        for consumer in consumers:
+            for suffix in ("", ".retry", ".dlq"):
+                await channel.queue_delete(f"{namespace}.{consumer}{suffix}")
+        await channel.queue_delete(f"{namespace}.unrouted")
+        for exchange in ("events", "unrouted", "dead"):
+            await channel.exchange_delete(f"{namespace}.{exchange}")
+
+
+@pytest.fixture
+async def distributed(fresh_databases, rabbitmq, namespace):
+    """Catalogue, ticket and evaluation services on PostgreSQL, talking over RabbitMQ."""
+    modules = {"catalog": catalog_service.app, "ticket": ticket_service.app, "evaluation": evaluation_service.app}
+    apps = {}
+    for name, module in modules.items():
+        settings = module.definition.settings_factory().model_copy(
+            update={
+                "mode": Mode.distributed,
+                "database_url": await fresh_databases(name),
+                "broker_url": rabbitmq,
+                "event_namespace": namespace,
+                "consumer_retry_delay_ms": 100,
+                "consumer_max_retries": 2,
+            }
+        )
+        await run_migrations(module.definition, settings)
+        apps[name] = module.create_app(settings)
+    async with AsyncExitStack() as stack:
+        for app in apps.values():
+            await stack.enter_async_context(running(app))
+        yield apps
+    await _delete_namespace(rabbitmq, namespace, list(modules))
+
+
+def _client(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")
+
+
+async def _count(app, query) -> int:
+    async with app.state.runtime.database.sessionmaker() as session:
+        return await session.scalar(query)
+
+
+async def _open_station(catalog) -> str:
+    admin = bearer("district_admin")
+    async with _client(catalog) as http:
+        subdistrict = await http.post("/api/v1/subdistricts", headers=admin, json={"name": "张江镇", "kind": "town"})
+        assert subdistrict.status_code == 201, subdistrict.text
+        station = await http.post(
+            "/api/v1/stations",
+            headers=admin,
+            json={
+                "subdistrict_id": subdistrict.json()["id"],
+                "community_name": "张江一村",
+                "name": "张江一村家门口服务站",
+                "address": "张江路1号",
+                "latitude": 31.2,
+                "longitude": 121.6,
+            },
+        )
+        assert station.status_code == 201, station.text
+    return station.json()["id"]
+
+
+async def test_event_crosses_services_over_rabbitmq_and_is_handled_once(distributed):
+    catalog, ticket, evaluation = distributed["catalog"], distributed["ticket"], distributed["evaluation"]
+    station_id = await _open_station(catalog)
+    staff = bearer("social_worker", station_id=station_id)
+
+    # station.created reaches the ticket service: it now accepts tickets for that station.
+    async with _client(ticket) as http:
+
+        async def station_known() -> bool:
+            response = await http.post(
+                "/api/v1/tickets",
+                headers=staff,
+                json={"station_id": station_id, "channel": "walk_in", "service_category": "health", "description": "x"},
+            )
+            return response.status_code == 201
+
+        await eventually(station_known)
+        listed = await http.get("/api/v1/tickets", headers=staff)
+        ticket_id = listed.json()["items"][0]["id"]
+        closed = await http.post(f"/api/v1/tickets/{ticket_id}/close", headers=staff, json={})
+        assert closed.status_code == 200
+
+    invitations = sa.select(sa.func.count()).select_from(Invitation).where(Invitation.ticket_id == uuid.UUID(ticket_id))
+
+    async def invited() -> bool:
+        return await _count(evaluation, invitations) == 1
+
+    await eventually(invited)
+
+    # The broker delivers the same message twice more (a redelivery after a lost ack looks like this).
+    async with ticket.state.runtime.database.sessionmaker() as session:
+        payload = await session.scalar(
+            sa.select(outbox_message.c.payload).where(outbox_message.c.event_type == "ticket.closed")
+        )
+    duplicate = EventEnvelope.from_json(payload)
+    await ticket.state.runtime.bus.publish(duplicate)
+    await ticket.state.runtime.bus.publish(duplicate)
+    received = sa.select(sa.func.count()).select_from(inbox_message).where(inbox_message.c.message_id == duplicate.id)
+
+    await asyncio.sleep(0.5)
+    assert await _count(evaluation, invitations) == 1
+    assert await _count(evaluation, received) == 1
+    assert await _queue_depth(evaluation, ".dlq") == 0
+
+
+async def _queue_depth(app, suffix: str) -> int:
+    bus = app.state.runtime.bus
+    connection = await aio_pika.connect(bus.url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(bus.topology.queue("evaluation") + suffix, passive=True)
+        return queue.declaration_result.message_count
+
+
+async def test_outbox_rows_are_marked_sent_only_after_the_broker_confirms(distributed):
+    catalog = distributed["catalog"]
+    await _open_station(catalog)
+    unsent = sa.select(sa.func.count()).select_from(outbox_message).where(outbox_message.c.published_at.is_(None))
+
+    async def all_sent() -> bool:
+        return await _count(catalog, unsent) == 0
+
+    await eventually(all_sent)
+
+
+async def test_a_poison_message_lands_in_the_dead_letter_queue_after_its_retries(distributed):
+    evaluation = distributed["evaluation"]
+    bus = evaluation.state.runtime.bus
+    # A ticket.closed whose data the handler cannot use: every retry fails the same way.
+    poison = EventEnvelope(type="ticket.closed", source="/test", data={"ticket_id": "not-a-uuid"})
+    await bus.publish(poison)
+
+    async def dead_lettered() -> bool:
+        return await _queue_depth(evaluation, ".dlq") == 1
+
+    await eventually(dead_lettered, timeout=15)
+    assert await _count(evaluation, sa.select(sa.func.count()).select_from(Invitation)) == 0
