@@ -7,6 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from catalog_service import events
+from catalog_service.seed import seed_demo
+from catalog_service.service_lists.router import router as service_lists_router
 from catalog_service.settings import CatalogSettings
 from catalog_service.stations.router import router as stations_router
 from shared.events import EventBus
@@ -19,12 +21,13 @@ definition = ServiceDefinition(
     title="Catalogue service",
     description="Subdistricts, stations, staff, and each station's service, resource and demand lists.",
     settings_factory=CatalogSettings,
-    routers=[stations_router],
+    routers=[stations_router, service_lists_router],
     migrations_directory=Path(__file__).parent / "migrations",
     consumer=events.consumer,
     published_events=events.PUBLISHED,
     consumed_events=events.CONSUMED,
     default_port=8001,
+    seed=seed_demo,
 )
 
 

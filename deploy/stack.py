@@ -133,13 +133,26 @@ class Stack:
             time.sleep(0.2)
         raise TimeoutError(f"{name} not ready after {timeout}s: {last}")
 
-    def up(self) -> None:
+    def seed(self) -> None:
+        """Demo data, catalogue first; the running services' relays then deliver its events."""
+        for service in self.ports:
+            subprocess.run(
+                [sys.executable, "-m", f"{service}_service", "seed"],
+                env=self.environment(service),
+                cwd=ROOT,
+                check=True,
+            )
+
+    def up(self, *, seed: bool = False) -> None:
         asyncio.run(self.create_databases())
         self.migrate()
         for service in self.ports:
             self.start(service)
         for service in self.ports:
             self.wait_ready(service)
+        if seed:
+            # After start: a later service's seed needs the copies that earlier seeds' events build.
+            self.seed()
         self.start("gateway")
         self.wait_ready("gateway")
 
@@ -161,13 +174,14 @@ def _stop_from_pid_files(state_directory: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python deploy/stack.py")
     parser.add_argument("command", choices=["up", "down"])
+    parser.add_argument("--no-seed", action="store_true", help="start with empty databases")
     arguments = parser.parse_args()
     stack = Stack()
     if arguments.command == "down":
         _stop_from_pid_files(stack.state_directory)
         return
     _stop_from_pid_files(stack.state_directory)
-    stack.up()
+    stack.up(seed=not arguments.no_seed)
     print(json.dumps({"gateway": stack.url(), **{name: stack.url(name) for name in stack.ports}}, indent=2))
     print(f"logs in {stack.state_directory}; stop with `make down`")
 

@@ -100,9 +100,15 @@ def build(
 
 
 async def seed_demo(services: dict[str, FastAPI]) -> None:
-    from catalog_service.seed import seed_demo as seed_catalog
-
-    await seed_catalog(services["catalog"].state.runtime.database)
+    """Seeds each service in turn (catalogue first), delivering each one's events before the next
+    seeds, so every service's local copies (stations, staff) are in place when its own seed runs."""
+    for name, module in SERVICE_MODULES.items():
+        runtime = services[name].state.runtime
+        if module.definition.seed is None:
+            continue
+        await module.definition.seed(runtime.database)
+        while await runtime.relay.publish_batch():
+            pass
     logger.info("demo data seeded")
 
 

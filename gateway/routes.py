@@ -13,6 +13,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/stations": "catalog",
     "/api/v1/departments": "catalog",
     "/api/v1/staff": "catalog",
+    "/api/v1/service-categories": "catalog",
     "/api/v1/service-items": "catalog",
     "/api/v1/resources": "catalog",
     "/api/v1/demands": "catalog",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +49,8 @@ class ServiceDefinition:
     default_port: int = 8000
     description: str = ""
     configure_app: Callable[[FastAPI], None] | None = None
+    # Demo data for the embedded mode and `python -m <service> seed`: deterministic and idempotent.
+    seed: Callable[[Database], Awaitable[None]] | None = None
 
 
 class ServiceRuntime:
@@ -188,7 +190,7 @@ def create_app(
 def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> None:
     """`python -m <service> [serve|migrate]`."""
     parser = argparse.ArgumentParser(prog=f"python -m {definition.name}_service")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "seed"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=definition.default_port)
     arguments = parser.parse_args(argv)
@@ -196,6 +198,9 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> No
     configure_logging(definition.name, settings.log_level, json_output=settings.log_json)
     if arguments.command == "migrate":
         upgrade(definition.migrations_directory, settings.async_database_url, definition.name)
+        return
+    if arguments.command == "seed":
+        asyncio.run(_seed(definition, settings))
         return
 
     import uvicorn
@@ -211,6 +216,17 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> No
         loop="uvloop",
         http="httptools",
     )
+
+
+async def _seed(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    """Seeds, then leaves the events in the outbox: the running service's relay publishes them."""
+    if definition.seed is None:
+        return
+    database = Database(settings.async_database_url)
+    try:
+        await definition.seed(database)
+    finally:
+        await database.dispose()
 
 
 def run_migrations_sync(definition: ServiceDefinition, settings: ServiceSettings) -> None:
