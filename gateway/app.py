@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -18,7 +18,9 @@ from gateway.settings import GatewaySettings
 from gateway.upstream import HttpUpstream, Upstream
 from shared.auth import TokenVerifier
 from shared.errors import install_problem_handlers
+from shared.metrics import metrics_router
 from shared.middleware import RequestContextMiddleware
+from shared.tracing import configure_tracing
 
 DESCRIPTION = """Shanghai Pudong's doorstep service stations (家门口服务站): 1,285 stations across 36
 subdistricts. Stations and their three lists, residents' tickets under the three responsibility rules,
@@ -44,9 +46,12 @@ def create_app(
     upstreams: dict[str, Upstream] | None = None,
     *,
     lifespans: list[Callable[[], Any]] | None = None,
+    metrics_refresh: Callable[[], Awaitable[None]] | None = None,
 ) -> GatewayProxy:
     """`lifespans` are extra async context managers run with the gateway (the embedded services)."""
     settings = settings or GatewaySettings()
+    if settings.tracing_enabled:
+        configure_tracing("gateway")
     upstreams = upstreams if upstreams is not None else http_upstreams(settings)
     verifier = TokenVerifier(settings)
 
@@ -72,8 +77,9 @@ def create_app(
     control.state.settings = settings
     control.state.token_verifier = verifier
     install_problem_handlers(control)
-    control.add_middleware(RequestContextMiddleware)
+    control.add_middleware(RequestContextMiddleware, service="gateway")
     control.include_router(identity_router)
+    control.include_router(metrics_router(metrics_refresh))
     merged_document: dict[str, Any] = {}
 
     @control.get("/livez", include_in_schema=False)

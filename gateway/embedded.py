@@ -94,8 +94,13 @@ def build(
             await seed_demo(services)
         yield
 
+    async def refresh_metrics() -> None:
+        # One process, one registry: the gateway's /metrics shows every service's series.
+        for app in services.values():
+            await app.state.runtime.refresh_metrics()
+
     lifespans = [bus_running, *(service_lifespan(app) for app in services.values()), demo_data]
-    gateway = create_gateway(gateway_settings, upstreams, lifespans=lifespans)
+    gateway = create_gateway(gateway_settings, upstreams, lifespans=lifespans, metrics_refresh=refresh_metrics)
     return EmbeddedSystem(gateway=gateway, services=services, bus=bus)
 
 

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 
+from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.routes import service_for
+from gateway.routes import route_for
 from gateway.upstream import BodyTooLarge, Upstream, UpstreamTimeout, UpstreamUnavailable
+from shared import tracing
 from shared.auth import TokenVerifier
 from shared.context import request_id_var
 from shared.errors import PROBLEM_CONTENT_TYPE, Problem, problem_body
-from shared.middleware import _valid_request_id
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.middleware import valid_request_id
 
 logger = logging.getLogger("gateway.proxy")
 
@@ -47,22 +51,41 @@ class GatewayProxy:
         if scope["type"] != "http":
             await self.control_app(scope, receive, send)
             return
-        service = service_for(scope["path"])
-        if service is None:
+        route = route_for(scope["path"])
+        if route is None:
             await self.control_app(scope, receive, send)
             return
-        await self._forward(service, scope, receive, send)
+        prefix, service = route
+        status = 500
+
+        async def counting_send(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self._forward(service, scope, receive, counting_send)
+        finally:
+            method = scope["method"]
+            HTTP_REQUESTS.labels("gateway", method, prefix, str(status)).inc()
+            HTTP_LATENCY.labels("gateway", method, prefix).observe(time.perf_counter() - started)
 
     async def _forward(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = None
         authorization = None
+        traceparent = None
         headers: list[tuple[bytes, bytes]] = []
         for name, value in scope["headers"]:
             if name == b"x-request-id":
-                request_id = _valid_request_id(value)
+                request_id = valid_request_id(value)
                 continue
             if name == b"authorization":
                 authorization = value
+            elif name == b"traceparent":
+                traceparent = value.decode("latin-1")
+                continue  # replaced below by the gateway's own span when tracing is on
             elif name == b"x-forwarded-for":
                 continue  # set below from the real peer; a client cannot choose its own address
             headers.append((name, value))
@@ -93,7 +116,11 @@ class GatewayProxy:
                 await send(message)
 
             try:
-                await self.upstreams[service].forward(scope, receive, send_with_id, headers, self.max_body)
+                with tracing.span(f"{scope['method']} {service}", SpanKind.SERVER, traceparent, "gateway"):
+                    outgoing = tracing.current_traceparent() if tracing.tracing_enabled() else traceparent
+                    if outgoing:
+                        headers.append((b"traceparent", outgoing.encode("latin-1")))
+                    await self.upstreams[service].forward(scope, receive, send_with_id, headers, self.max_body)
             except BodyTooLarge:
                 await send_problem(
                     send, 413, "body_too_large", f"The body exceeds {self.max_body} bytes.", instance=scope["path"]

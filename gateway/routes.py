@@ -43,8 +43,14 @@ SERVICES = ("catalog", "ticket", "deliberation", "evaluation")
 _ORDERED = sorted(ROUTES.items(), key=lambda item: len(item[0]), reverse=True)
 
 
-def service_for(path: str) -> str | None:
+def route_for(path: str) -> tuple[str, str] | None:
+    """(prefix, service) of the longest route-table prefix that owns `path`."""
     for prefix, service in _ORDERED:
         if path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "."):
-            return service
+            return prefix, service
     return None
+
+
+def service_for(path: str) -> str | None:
+    route = route_for(path)
+    return route[1] if route else None

@@ -28,9 +28,11 @@ from shared.events.inbox import EventConsumer
 from shared.events.outbox import OutboxRelay
 from shared.health import Check, health_router
 from shared.logging import configure_logging
+from shared.metrics import DLQ_DEPTH, metrics_router
 from shared.middleware import RequestContextMiddleware
 from shared.migrations import database_revision, head_revision, upgrade
 from shared.settings import ServiceSettings
+from shared.tracing import configure_tracing
 
 logger = logging.getLogger("shared.service")
 
@@ -68,6 +70,7 @@ class ServiceRuntime:
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
             max_backoff_seconds=settings.outbox_max_backoff_seconds,
+            service=definition.name,
         )
         self.verifier = TokenVerifier(settings)
         if definition.consumer is not None:
@@ -136,6 +139,13 @@ class ServiceRuntime:
         checks["outbox_relay"] = relay
         return checks
 
+    async def refresh_metrics(self) -> None:
+        """Gauges read at scrape time: the outbox backlog and the dead-letter queue's depth."""
+        await self.relay.backlog()
+        consumer = self.definition.consumer
+        if consumer is not None and consumer.event_types:
+            DLQ_DEPTH.labels(consumer.name).set(await self.bus.dead_letter_depth(consumer.name))
+
     def migrate(self) -> None:
         upgrade(self.definition.migrations_directory, self.settings.async_database_url, self.definition.name)
 
@@ -158,6 +168,8 @@ def create_app(
     definition: ServiceDefinition, settings: ServiceSettings | None = None, *, bus: EventBus | None = None
 ) -> FastAPI:
     settings = settings or definition.settings_factory()
+    if settings.tracing_enabled:
+        configure_tracing(definition.name)
     service_runtime = ServiceRuntime(definition, settings, bus)
 
     @asynccontextmanager
@@ -178,8 +190,9 @@ def create_app(
     app.state.runtime = service_runtime
     app.state.token_verifier = service_runtime.verifier
     install_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, service=definition.name)
     app.include_router(health_router(lambda request: request.app.state.runtime.readiness_checks()))
+    app.include_router(metrics_router(service_runtime.refresh_metrics))
     for router in definition.routers:
         app.include_router(router)
     if definition.configure_app is not None:

@@ -38,6 +38,8 @@ class CommonSettings(BaseSettings):
     jwt_audience: str = "doorstep"
     log_level: str = "INFO"
     log_json: bool = True
+    # OpenTelemetry spans exported over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT); off by default.
+    tracing_enabled: bool = False
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> CommonSettings:

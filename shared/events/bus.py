@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from shared.events.envelope import EventEnvelope
+from shared.metrics import EVENTS_DEAD_LETTERED, EVENTS_RETRIED
 
 logger = logging.getLogger("shared.bus")
 
@@ -38,6 +39,9 @@ class EventBus(Protocol):
     async def stop(self) -> None: ...
 
     def is_consuming(self, consumer: str) -> bool: ...
+
+    async def dead_letter_depth(self, consumer: str) -> int:
+        """How many of the consumer's messages wait in its dead-letter queue."""
 
 
 def matches(pattern: str, event_type: str) -> bool:
@@ -92,6 +96,9 @@ class InProcessBus:
     def is_consuming(self, consumer: str) -> bool:
         return self._started and any(s.consumer == consumer for s in self._subscriptions)
 
+    async def dead_letter_depth(self, consumer: str) -> int:
+        return len(self.dead_letters(consumer))
+
     def dead_letters(self, consumer: str) -> list[EventEnvelope]:
         return [e for s in self._subscriptions if s.consumer == consumer for e in s.dead_letters]
 
@@ -110,11 +117,13 @@ class InProcessBus:
                     extra={"consumer": subscription.consumer, "event_id": envelope.id, "error": repr(error)},
                 )
                 subscription.dead_letters.append(envelope)
+                EVENTS_DEAD_LETTERED.labels(subscription.consumer, envelope.type).inc()
                 return
             logger.warning(
                 "event handler failed; retrying",
                 extra={"consumer": subscription.consumer, "event_id": envelope.id, "attempt": attempt + 1},
             )
+            EVENTS_RETRIED.labels(subscription.consumer, envelope.type).inc()
             task = asyncio.create_task(self._retry_later(subscription, envelope, attempt + 1))
             self._retries.add(task)
             task.add_done_callback(self._retries.discard)

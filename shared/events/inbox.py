@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,8 @@ from shared.events.bus import EventBus, matches
 from shared.events.envelope import EventEnvelope
 from shared.events.tables import inbox_message
 from shared.ids import utcnow
+from shared.metrics import EVENTS_CONSUMED
+from shared.tracing import span
 
 logger = logging.getLogger("shared.inbox")
 
@@ -67,23 +70,33 @@ class EventConsumer:
         request_token = request_id_var.set(envelope.request_id)
         trace_token = traceparent_var.set(envelope.traceparent)
         try:
-            async with self.database.transaction() as session:
-                insert = sqlite_insert if self.database.is_sqlite else postgresql_insert
-                result = await session.execute(
-                    insert(inbox_message)
-                    .values(
-                        message_id=envelope.id,
-                        consumer=self.name,
-                        event_type=envelope.type,
-                        received_at=utcnow(),
-                    )
-                    .on_conflict_do_nothing()
-                )
-                if result.rowcount == 0:
-                    logger.info("duplicate event ignored", extra={"event_id": envelope.id, "consumer": self.name})
-                    return False
-                await handler(session, envelope)
-            return True
+            with span(f"consume {envelope.type}", SpanKind.CONSUMER, envelope.traceparent, self.name):
+                return await self._handle_once(handler, envelope)
+        except Exception:
+            EVENTS_CONSUMED.labels(self.name, envelope.type, "failed").inc()
+            raise
         finally:
             request_id_var.reset(request_token)
             traceparent_var.reset(trace_token)
+
+    async def _handle_once(self, handler: SessionHandler, envelope: EventEnvelope) -> bool:
+        assert self.database is not None
+        async with self.database.transaction() as session:
+            insert = sqlite_insert if self.database.is_sqlite else postgresql_insert
+            result = await session.execute(
+                insert(inbox_message)
+                .values(
+                    message_id=envelope.id,
+                    consumer=self.name,
+                    event_type=envelope.type,
+                    received_at=utcnow(),
+                )
+                .on_conflict_do_nothing()
+            )
+            if result.rowcount == 0:
+                logger.info("duplicate event ignored", extra={"event_id": envelope.id, "consumer": self.name})
+                EVENTS_CONSUMED.labels(self.name, envelope.type, "duplicate").inc()
+                return False
+            await handler(session, envelope)
+        EVENTS_CONSUMED.labels(self.name, envelope.type, "handled").inc()
+        return True

@@ -20,6 +20,7 @@ from shared.events.bus import EventBus
 from shared.events.envelope import EventEnvelope
 from shared.events.tables import outbox_message
 from shared.ids import utcnow
+from shared.metrics import EVENTS_PUBLISH_FAILURES, EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 
 logger = logging.getLogger("shared.outbox")
 
@@ -61,7 +62,9 @@ class OutboxRelay:
         batch_size: int = 100,
         poll_seconds: float = 1.0,
         max_backoff_seconds: float = 60.0,
+        service: str = "service",
     ) -> None:
+        self.service = service
         self.database = database
         self.bus = bus
         self.batch_size = batch_size
@@ -122,7 +125,12 @@ class OutboxRelay:
         async with self.database.transaction() as session:
             # SKIP LOCKED lets several replicas relay side by side without sending a row twice.
             query = (
-                sa.select(outbox_message.c.id, outbox_message.c.payload, outbox_message.c.attempts)
+                sa.select(
+                    outbox_message.c.id,
+                    outbox_message.c.event_type,
+                    outbox_message.c.payload,
+                    outbox_message.c.attempts,
+                )
                 .where(outbox_message.c.published_at.is_(None), outbox_message.c.next_attempt_at <= now)
                 .order_by(outbox_message.c.created_at, outbox_message.c.id)
                 .limit(self.batch_size)
@@ -144,22 +152,25 @@ class OutboxRelay:
                     .values(published_at=sent_at, attempts=outbox_message.c.attempts + 1)
                 )
             for row, result in zip(rows, results, strict=True):
-                if isinstance(result, BaseException):
-                    attempts = row.attempts + 1
-                    backoff = min(self.max_backoff_seconds, 0.5 * 2 ** min(attempts, 16))
-                    logger.warning(
-                        "event publish failed; will retry",
-                        extra={"event_id": str(row.id), "attempts": attempts, "error": repr(result)},
+                if not isinstance(result, BaseException):
+                    EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
+                    continue
+                EVENTS_PUBLISH_FAILURES.labels(self.service, row.event_type).inc()
+                attempts = row.attempts + 1
+                backoff = min(self.max_backoff_seconds, 0.5 * 2 ** min(attempts, 16))
+                logger.warning(
+                    "event publish failed; will retry",
+                    extra={"event_id": str(row.id), "attempts": attempts, "error": repr(result)},
+                )
+                await session.execute(
+                    outbox_message.update()
+                    .where(outbox_message.c.id == row.id)
+                    .values(
+                        attempts=attempts,
+                        next_attempt_at=sent_at + timedelta(seconds=backoff),
+                        last_error=repr(result)[:2000],
                     )
-                    await session.execute(
-                        outbox_message.update()
-                        .where(outbox_message.c.id == row.id)
-                        .values(
-                            attempts=attempts,
-                            next_attempt_at=sent_at + timedelta(seconds=backoff),
-                            last_error=repr(result)[:2000],
-                        )
-                    )
+                )
             return len(rows)
 
     async def backlog(self) -> tuple[int, float | None]:
@@ -172,6 +183,7 @@ class OutboxRelay:
                     )
                 )
             ).one()
-        if oldest is None:
-            return count, None
-        return count, (utcnow() - oldest).total_seconds()
+        age = None if oldest is None else (utcnow() - oldest).total_seconds()
+        OUTBOX_BACKLOG.labels(self.service).set(count)
+        OUTBOX_OLDEST_AGE.labels(self.service).set(age or 0.0)
+        return count, age

@@ -28,6 +28,7 @@ from aio_pika.abc import (
 
 from shared.events.bus import Handler, PermanentFailure
 from shared.events.envelope import CONTENT_TYPE, EventEnvelope, MalformedEvent
+from shared.metrics import EVENTS_DEAD_LETTERED, EVENTS_RETRIED
 
 logger = logging.getLogger("shared.rabbitmq")
 
@@ -160,6 +161,7 @@ class RabbitMQBus:
             envelope = EventEnvelope.from_json(message.body)
         except MalformedEvent:
             logger.error("malformed event dead-lettered", extra={"consumer": consumer.name})
+            EVENTS_DEAD_LETTERED.labels(consumer.name, "malformed").inc()
             await message.reject(requeue=False)
             return
         try:
@@ -176,6 +178,7 @@ class RabbitMQBus:
                         "error": repr(error),
                     },
                 )
+                EVENTS_DEAD_LETTERED.labels(consumer.name, envelope.type).inc()
                 await message.reject(requeue=False)
                 return
             logger.warning(
@@ -193,6 +196,7 @@ class RabbitMQBus:
                 # Could not park it for later: let the broker redeliver it instead of losing it.
                 await message.nack(requeue=True)
                 return
+            EVENTS_RETRIED.labels(consumer.name, envelope.type).inc()
             await message.ack()
             return
         await message.ack()
@@ -224,6 +228,16 @@ class RabbitMQBus:
         await self._exchange.publish(
             message, routing_key=envelope.type, mandatory=True, timeout=self.publish_timeout_seconds
         )
+
+    async def dead_letter_depth(self, consumer: str) -> int:
+        if self._connection is None or self._publish_channel is None:
+            return 0
+        channel = await self._connection.channel()
+        try:
+            queue = await channel.declare_queue(self.topology.dead_letter_queue(consumer), passive=True)
+            return queue.declaration_result.message_count or 0
+        finally:
+            await channel.close()
 
     def is_consuming(self, consumer: str) -> bool:
         if self._connection is None or self._connection.is_closed:
