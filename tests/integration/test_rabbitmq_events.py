@@ -177,3 +177,36 @@ async def test_a_poison_message_lands_in_the_dead_letter_queue_after_its_retries
 
     await eventually(dead_lettered, timeout=15)
     assert await _count(evaluation, sa.select(sa.func.count()).select_from(Invitation)) == 0
+
+
+async def test_a_dead_lettered_message_is_replayed_after_the_fix(distributed, monkeypatch):
+    from evaluation_service import events as evaluation_events
+    from shared.events.replay import replay
+
+    evaluation = distributed["evaluation"]
+    bus = evaluation.state.runtime.bus
+    handled: list[str] = []
+
+    async def broken(session, event):
+        raise RuntimeError("a bug in the handler")
+
+    monkeypatch.setitem(evaluation_events.consumer._handlers, "ticket.closed", broken)
+    poison = EventEnvelope(type="ticket.closed", source="/test", data={"ticket_id": str(uuid.uuid4())})
+    await bus.publish(poison)
+
+    async def dead_lettered() -> bool:
+        return await _queue_depth(evaluation, ".dlq") == 1
+
+    await eventually(dead_lettered, timeout=15)
+
+    async def fixed(session, event):
+        handled.append(event.id)
+
+    monkeypatch.setitem(evaluation_events.consumer._handlers, "ticket.closed", fixed)
+    assert await replay(bus.url, bus.topology.namespace, "evaluation") == 1
+
+    async def replayed() -> bool:
+        return handled == [poison.id]
+
+    await eventually(replayed)
+    assert await _queue_depth(evaluation, ".dlq") == 0
