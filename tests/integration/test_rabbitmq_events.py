@@ -210,3 +210,54 @@ async def test_a_dead_lettered_message_is_replayed_after_the_fix(distributed, mo
 
     await eventually(replayed)
     assert await _queue_depth(evaluation, ".dlq") == 0
+
+
+async def test_shutdown_settles_the_message_in_hand_and_flushes_the_outbox(fresh_databases, rabbitmq, namespace):
+    """What SIGTERM triggers (uvicorn runs the lifespan's shutdown): stop consuming, finish the handler
+    in progress, ack it, publish what it wrote to the outbox, then close."""
+    from evaluation_service import events as evaluation_events
+
+    module = evaluation_service.app
+    settings = module.definition.settings_factory().model_copy(
+        update={
+            "mode": Mode.distributed,
+            "database_url": await fresh_databases("evaluation"),
+            "broker_url": rabbitmq,
+            "event_namespace": namespace,
+        }
+    )
+    await run_migrations(module.definition, settings)
+    app = module.create_app(settings)
+    started = asyncio.Event()
+    real_handler = evaluation_events.consumer._handlers["ticket.closed"]
+
+    async def slow(session, event):
+        started.set()
+        await asyncio.sleep(1.0)
+        await real_handler(session, event)
+
+    evaluation_events.consumer._handlers["ticket.closed"] = slow
+    try:
+        runtime = app.state.runtime
+        await runtime.start()
+        ticket_id = str(uuid.uuid4())
+        data = {"ticket_id": ticket_id, "station_id": str(uuid.uuid4()), "subdistrict_id": str(uuid.uuid4()),
+                "community_name": "x", "service_category": "legal", "completed_by": "w1"}  # fmt: skip
+        await runtime.bus.publish(EventEnvelope(type="ticket.closed", source="/test", data=data))
+        await asyncio.wait_for(started.wait(), timeout=10)
+        await runtime.stop()  # while the handler is still sleeping
+    finally:
+        evaluation_events.consumer._handlers["ticket.closed"] = real_handler
+
+    checker = module.create_app(settings)  # a fresh runtime over the same database, not started
+    invitations = sa.select(sa.func.count()).select_from(Invitation).where(Invitation.ticket_id == uuid.UUID(ticket_id))
+    unsent = sa.select(sa.func.count()).select_from(outbox_message).where(outbox_message.c.published_at.is_(None))
+    assert await _count(checker, invitations) == 1
+    assert await _count(checker, unsent) == 0
+    connection = await aio_pika.connect(rabbitmq)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(f"{namespace}.evaluation", passive=True)
+        assert queue.declaration_result.message_count == 0  # acked, not left for redelivery
+    await checker.state.runtime.database.dispose()
+    await _delete_namespace(rabbitmq, namespace, ["evaluation"])
