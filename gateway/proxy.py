@@ -26,7 +26,7 @@ from shared.middleware import valid_request_id
 logger = logging.getLogger("gateway.proxy")
 
 
-async def send_problem(send: Send, status: int, code: str, detail: str, **extra: object) -> None:
+async def send_problem(send: Send, status: int, code: str, detail: str, **extra: object) -> int:
     body = json.dumps(problem_body(status, code, detail, **extra)).encode()
     headers = [(b"content-type", PROBLEM_CONTENT_TYPE.encode()), (b"content-length", str(len(body)).encode())]
     request_id = request_id_var.get()
@@ -36,6 +36,7 @@ async def send_problem(send: Send, status: int, code: str, detail: str, **extra:
         headers.append((b"www-authenticate", b"Bearer"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+    return status
 
 
 class GatewayProxy:
@@ -56,23 +57,17 @@ class GatewayProxy:
             await self.control_app(scope, receive, send)
             return
         prefix, service = route
-        status = 500
-
-        async def counting_send(message: dict) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         started = time.perf_counter()
+        status = 500
         try:
-            await self._forward(service, scope, receive, counting_send)
+            status = await self._forward(service, scope, receive, send)
         finally:
             method = scope["method"]
             HTTP_REQUESTS.labels("gateway", method, prefix, str(status)).inc()
             HTTP_LATENCY.labels("gateway", method, prefix).observe(time.perf_counter() - started)
 
-    async def _forward(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _forward(self, service: str, scope: Scope, receive: Receive, send: Send) -> int:
+        """Forwards the request; returns the status the client got."""
         request_id = None
         authorization = None
         traceparent = None
@@ -99,16 +94,20 @@ class GatewayProxy:
                         raise Problem("Use the Bearer scheme.", code="invalid_authorization_header", status=401)
                     self.verifier.verify(credentials.strip())
                 except Problem as problem:
-                    await send_problem(send, problem.status, problem.code, problem.detail, instance=scope["path"])
-                    return
+                    return await send_problem(
+                        send, problem.status, problem.code, problem.detail, instance=scope["path"]
+                    )
             client = scope.get("client")
             if client:
                 headers.append((b"x-forwarded-for", client[0].encode()))
-            headers.append((b"x-request-id", request_id.encode()))
             encoded_id = request_id.encode()
+            headers.append((b"x-request-id", encoded_id))
+            status = 500
 
             async def send_with_id(message: dict) -> None:
+                nonlocal status
                 if message["type"] == "http.response.start":
+                    status = message["status"]
                     message["headers"] = [
                         *(item for item in message["headers"] if item[0] != b"x-request-id"),
                         (b"x-request-id", encoded_id),
@@ -121,18 +120,19 @@ class GatewayProxy:
                     if outgoing:
                         headers.append((b"traceparent", outgoing.encode("latin-1")))
                     await self.upstreams[service].forward(scope, receive, send_with_id, headers, self.max_body)
+                return status
             except BodyTooLarge:
-                await send_problem(
+                return await send_problem(
                     send, 413, "body_too_large", f"The body exceeds {self.max_body} bytes.", instance=scope["path"]
                 )
             except UpstreamUnavailable:
                 logger.warning("service unavailable", extra={"service": service})
-                await send_problem(
+                return await send_problem(
                     send, 502, "service_unavailable", f"The {service} service cannot be reached.", service=service
                 )
             except UpstreamTimeout:
                 logger.warning("service timed out", extra={"service": service})
-                await send_problem(
+                return await send_problem(
                     send, 504, "service_timeout", f"The {service} service did not answer in time.", service=service
                 )
         finally:

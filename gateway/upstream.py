@@ -192,20 +192,38 @@ class HttpUpstream:
             data = _stream_body(receive, max_body)
         elif content_length:
             data = await _read_body(receive, max_body)
+        started = False
         try:
             async with self._session.request(
                 scope["method"], url, headers=forwarded, data=data, allow_redirects=False
             ) as response:
-                response_headers = [
-                    (name.lower(), value) for name, value in response.raw_headers if name.lower() not in HOP_BY_HOP
-                ]
-                await send({"type": "http.response.start", "status": response.status, "headers": response_headers})
-                async for chunk in response.content.iter_any():
+                start = {
+                    "type": "http.response.start",
+                    "status": response.status,
+                    "headers": [
+                        (name.lower(), value) for name, value in response.raw_headers if name.lower() not in HOP_BY_HOP
+                    ],
+                }
+                length = response.content_length
+                if length is not None and length <= BUFFER_LIMIT:
+                    # Small answers (nearly all) go out in one write instead of one per chunk.
+                    body = await response.read()
+                    started = True
+                    await send(start)
+                    await send({"type": "http.response.body", "body": body, "more_body": False})
+                    return
+                started = True
+                await send(start)
+                async for chunk in response.content.iter_chunked(BUFFER_LIMIT):
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
+            if started:
+                raise  # the answer is under way: the client sees the connection cut, not a second answer
             raise UpstreamUnavailable(self.name) from error
         except TimeoutError as error:
+            if started:
+                raise
             raise UpstreamTimeout(self.name) from error
 
     async def get_json(self, path: str, timeout_seconds: float) -> tuple[int, Any]:
