@@ -87,7 +87,12 @@ def create_app(
         return {"status": "ok"}
 
     @control.get("/readyz", include_in_schema=False)
-    async def readyz() -> JSONResponse:
+    async def readyz(scope: str = "all") -> JSONResponse:
+        if scope == "local":
+            # The Kubernetes readiness probe: one service being down must not take every gateway pod
+            # out of the load balancer, since the other routes still work.
+            return JSONResponse({"status": "ready"})
+
         async def check(name: str) -> tuple[str, dict[str, Any]]:
             try:
                 status, body = await upstreams[name].get_json("/readyz", settings.readiness_timeout_seconds)

@@ -20,6 +20,22 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
+def migration_state(migrations_directory: Path, current: str | None) -> tuple[bool, str]:
+    """Ready when the database is at this code's head, or ahead of it: during a rolling deploy the
+    migration Job runs first and the previous pods keep serving until they are replaced."""
+    head = head_revision(migrations_directory)
+    if current == head:
+        return True, f"at head {head}"
+    script = ScriptDirectory.from_config(alembic_config(migrations_directory, "sqlite://", "unused"))
+    try:
+        known = current is not None and script.get_revision(current) is not None
+    except Exception:  # a revision this code has never heard of: a newer release migrated the database
+        known = False
+    if current is not None and not known:
+        return True, f"at {current}, ahead of this code's head {head}"
+    return False, f"at {current}, behind head {head}"
+
+
 def version_table(service_name: str) -> str:
     return f"{service_name}_alembic_version"
 

@@ -30,7 +30,7 @@ from shared.health import Check, health_router
 from shared.logging import configure_logging
 from shared.metrics import DLQ_DEPTH, metrics_router
 from shared.middleware import RequestContextMiddleware
-from shared.migrations import database_revision, head_revision, upgrade
+from shared.migrations import database_revision, migration_state, upgrade
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
 
@@ -119,9 +119,8 @@ class ServiceRuntime:
             return True, "reachable"
 
         async def migrations() -> tuple[bool, str]:
-            head = head_revision(self.definition.migrations_directory)
             current = await database_revision(self.database.engine, self.definition.name)
-            return current == head, f"at {current}, head {head}"
+            return migration_state(self.definition.migrations_directory, current)
 
         checks: dict[str, Check] = {"database": database, "migrations": migrations}
         consumer = self.definition.consumer

@@ -124,6 +124,8 @@ async def test_a_stopped_service_gets_a_problem_within_the_timeout_and_readyz_na
             ready = await http.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["not_ready"] == ["deliberation"]
+            # The gateway itself stays in the load balancer: its other routes still work.
+            assert (await http.get("/readyz", params={"scope": "local"})).status_code == 200
             # The other services still answer.
             assert (await http.get("/api/v1/stations")).status_code == 200
     finally:

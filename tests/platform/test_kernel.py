@@ -223,3 +223,13 @@ def test_stable_ids_are_stable():
     assert stable_id("station", "a", "b") == stable_id("station", "a", "b") != stable_id("station", "a", "c")
     first, second = new_id(), new_id()
     assert first < second and isinstance(first, uuid.UUID)
+
+
+def test_readiness_accepts_a_database_migrated_ahead_but_not_behind():
+    from catalog_service.app import definition
+    from shared.migrations import head_revision, migration_state
+
+    directory = definition.migrations_directory
+    assert migration_state(directory, head_revision(directory))[0]
+    assert migration_state(directory, "9999_from_a_newer_release")[0]
+    assert not migration_state(directory, None)[0]
