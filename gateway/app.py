@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from gateway import openapi
 from gateway.identity.router import router as identity_router
+from gateway.limits import RateLimiter
 from gateway.proxy import GatewayProxy
 from gateway.routes import SERVICES
 from gateway.settings import GatewaySettings
@@ -134,4 +135,16 @@ def create_app(
         return get_swagger_ui_html(openapi_url="/openapi.json", title="Doorstep API")
 
     control.openapi_url = None
-    return GatewayProxy(control, upstreams, verifier, max_body=settings.max_body_bytes)
+
+    def limiter(per_minute: int) -> RateLimiter | None:
+        return RateLimiter(per_minute, settings.rate_limit_burst) if per_minute else None
+
+    return GatewayProxy(
+        control,
+        upstreams,
+        verifier,
+        max_body=settings.max_body_bytes,
+        token_limiter=limiter(settings.rate_limit_per_token_per_minute),
+        address_limiter=limiter(settings.rate_limit_per_address_per_minute),
+        cors_allow_origins=settings.cors_allow_origins,
+    )

@@ -10,14 +10,17 @@ import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 
 from opentelemetry.trace import SpanKind
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.limits import RateLimiter, retry_after_header
 from gateway.routes import route_for
 from gateway.upstream import BodyTooLarge, Upstream, UpstreamTimeout, UpstreamUnavailable
 from shared import tracing
-from shared.auth import TokenVerifier
+from shared.auth import Principal, TokenVerifier
 from shared.context import request_id_var
 from shared.errors import PROBLEM_CONTENT_TYPE, Problem, problem_body
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -25,10 +28,24 @@ from shared.middleware import valid_request_id
 
 logger = logging.getLogger("gateway.proxy")
 
+VERIFIED_TOKENS_KEPT = 10_000
 
-async def send_problem(send: Send, status: int, code: str, detail: str, **extra: object) -> int:
+
+async def send_problem(
+    send: Send,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    **extra: object,
+) -> int:
     body = json.dumps(problem_body(status, code, detail, **extra)).encode()
-    headers = [(b"content-type", PROBLEM_CONTENT_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    headers = [
+        (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *(headers or []),
+    ]
     request_id = request_id_var.get()
     if request_id:
         headers.append((b"x-request-id", request_id.encode()))
@@ -41,16 +58,62 @@ async def send_problem(send: Send, status: int, code: str, detail: str, **extra:
 
 class GatewayProxy:
     def __init__(
-        self, control_app: ASGIApp, upstreams: dict[str, Upstream], verifier: TokenVerifier, *, max_body: int
+        self,
+        control_app: ASGIApp,
+        upstreams: dict[str, Upstream],
+        verifier: TokenVerifier,
+        *,
+        max_body: int,
+        token_limiter: RateLimiter | None = None,
+        address_limiter: RateLimiter | None = None,
+        cors_allow_origins: list[str] | None = None,
     ) -> None:
         self.control_app = control_app
         self.upstreams = upstreams
         self.verifier = verifier
         self.max_body = max_body
+        self.token_limiter = token_limiter
+        self.address_limiter = address_limiter
+        self._verified: OrderedDict[str, Principal] = OrderedDict()
+        self._dispatch: ASGIApp = self._route
+        if cors_allow_origins:
+            self._dispatch = CORSMiddleware(
+                self._route,
+                allow_origins=cors_allow_origins,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                allow_headers=["authorization", "content-type", "idempotency-key", "x-request-id"],
+                expose_headers=["x-request-id", "retry-after", "location"],
+                max_age=600,
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.control_app(scope, receive, send)
+            return
+        await self._dispatch(scope, receive, send)
+
+    def _principal(self, token: str) -> Principal:
+        """Verified tokens are remembered until they expire: a signature check per request is waste."""
+        principal = self._verified.get(token)
+        if principal is not None and principal.claims.get("exp", 0) > time.time():
+            return principal
+        principal = self.verifier.verify(token)
+        self._verified[token] = principal
+        if len(self._verified) > VERIFIED_TOKENS_KEPT:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _limited(self, limiter: RateLimiter | None, key: str) -> float:
+        return limiter.acquire(key, time.monotonic()) if limiter is not None else 0.0
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        wait = self._limited(self.address_limiter, client[0]) if client else 0.0
+        if wait:
+            await send_problem(
+                send, 429, "rate_limited", "Too many requests from this address.",
+                headers=[(b"retry-after", retry_after_header(wait).encode())],
+            )  # fmt: skip
             return
         route = route_for(scope["path"])
         if route is None:
@@ -92,11 +155,17 @@ class GatewayProxy:
                 try:
                     if scheme.lower() != "bearer" or not credentials:
                         raise Problem("Use the Bearer scheme.", code="invalid_authorization_header", status=401)
-                    self.verifier.verify(credentials.strip())
+                    principal = self._principal(credentials.strip())
                 except Problem as problem:
                     return await send_problem(
                         send, problem.status, problem.code, problem.detail, instance=scope["path"]
                     )
+                wait = self._limited(self.token_limiter, principal.user_id)
+                if wait:
+                    return await send_problem(
+                        send, 429, "rate_limited", "Too many requests for this caller.",
+                        headers=[(b"retry-after", retry_after_header(wait).encode())],
+                    )  # fmt: skip
             client = scope.get("client")
             if client:
                 headers.append((b"x-forwarded-for", client[0].encode()))

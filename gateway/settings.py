@@ -20,6 +20,12 @@ class GatewaySettings(CommonSettings):
     # The built-in issuer at /auth/token serves demo users; production gets tokens from the district OIDC.
     token_issuer_enabled: bool = True
     token_lifetime_minutes: int = Field(default=480, ge=1)
+    # Per gateway process; 0 switches a limit off. Bursts up to rate_limit_burst requests.
+    rate_limit_per_token_per_minute: int = Field(default=600, ge=0)
+    rate_limit_per_address_per_minute: int = Field(default=1200, ge=0)
+    rate_limit_burst: int = Field(default=60, ge=1)
+    # Browser origins allowed to call the API (the residents' and staff web apps); JSON list in env.
+    cors_allow_origins: list[str] = Field(default_factory=list)
 
     def model_post_init(self, context: object) -> None:
         if self.mode is Mode.production and self.token_issuer_enabled:

@@ -118,8 +118,11 @@ async def running(app: Any) -> AsyncIterator[None]:
 async def embedded(tmp_path: Path) -> AsyncIterator[Any]:
     """The whole system in one process, as `make run` starts it, on a fresh SQLite directory."""
     from gateway.embedded import build
+    from gateway.settings import GatewaySettings
 
-    system = build(tmp_path, service_overrides={"consumer_retry_delay_ms": 50})
+    # Tests send many requests from one address quickly; the limits have tests of their own.
+    unlimited = GatewaySettings(rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0)
+    system = build(tmp_path, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50})
     async with running(system.gateway):
         yield system
 

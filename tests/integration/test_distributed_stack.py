@@ -43,7 +43,11 @@ def stack(tmp_path_factory):
         gateway_port=18700,
         ports={"catalog": 18701, "ticket": 18702, "deliberation": 18703, "evaluation": 18704},
         state_directory=tmp_path_factory.mktemp("stack"),
-        extra_environment={"GATEWAY_UPSTREAM_TIMEOUT_SECONDS": "3", "GATEWAY_READINESS_TIMEOUT_SECONDS": "1"},
+        extra_environment={
+            "GATEWAY_UPSTREAM_TIMEOUT_SECONDS": "3",
+            "GATEWAY_READINESS_TIMEOUT_SECONDS": "1",
+            "GATEWAY_RATE_LIMIT_PER_ADDRESS_PER_MINUTE": "0",
+        },
     )
     try:
         stack.up()
