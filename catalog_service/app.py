@@ -7,10 +7,19 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from catalog_service import events
+from catalog_service.coverage.router import router as coverage_router
+from catalog_service.csv_io.router import router as csv_router
+from catalog_service.demands.router import router as demands_router
+from catalog_service.departments.router import router as departments_router
+from catalog_service.hsds.router import router as hsds_router
+from catalog_service.resource_requests.router import router as resource_requests_router
+from catalog_service.resources.router import router as resources_router
 from catalog_service.seed import seed_demo
 from catalog_service.service_lists.router import router as service_lists_router
 from catalog_service.settings import CatalogSettings
+from catalog_service.staff.router import router as staff_router
 from catalog_service.stations.router import router as stations_router
+from catalog_service.wall.router import router as wall_router
 from shared.events import EventBus
 from shared.service import ServiceDefinition
 from shared.service import create_app as create_service_app
@@ -21,7 +30,19 @@ definition = ServiceDefinition(
     title="Catalogue service",
     description="Subdistricts, stations, staff, and each station's service, resource and demand lists.",
     settings_factory=CatalogSettings,
-    routers=[stations_router, service_lists_router],
+    routers=[
+        stations_router,
+        service_lists_router,
+        departments_router,
+        staff_router,
+        resources_router,
+        demands_router,
+        resource_requests_router,
+        coverage_router,
+        wall_router,
+        hsds_router,
+        csv_router,
+    ],
     migrations_directory=Path(__file__).parent / "migrations",
     consumer=events.consumer,
     published_events=events.PUBLISHED,

@@ -6,26 +6,48 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-import evaluation_service.invitations.handlers  # noqa: F401  (registers the event handlers)
+import evaluation_service.directory.handlers  # registers the event handlers
+import evaluation_service.invitations.handlers
+import evaluation_service.reviews.handlers  # noqa: F401
 from evaluation_service import events
 from evaluation_service.invitations.router import router as invitations_router
-from evaluation_service.settings import EvaluationSettings
+from evaluation_service.page.ratelimit import RateLimiter, RatingGuard
+from evaluation_service.page.router import router as page_router
+from evaluation_service.ratings.router import router as ratings_router
+from evaluation_service.reports.router import router as reports_router
+from evaluation_service.seed import seed_demo
+from evaluation_service.settings import EvaluationSettings, use_settings
 from shared.events import EventBus
 from shared.service import ServiceDefinition
 from shared.service import create_app as create_service_app
 from shared.settings import ServiceSettings
+
+
+def configure(app: FastAPI) -> None:
+    settings = app.state.runtime.settings
+    if not isinstance(settings, EvaluationSettings):  # a caller passed the common settings class
+        settings = EvaluationSettings.model_validate(settings.model_dump())
+        app.state.runtime.settings = settings
+    use_settings(settings)
+    app.state.rating_guard = RatingGuard(
+        per_address=RateLimiter(settings.rate_limit_per_address, settings.rate_limit_address_window_seconds),
+        per_token=RateLimiter(settings.rate_limit_per_token, settings.rate_limit_token_window_seconds),
+    )
+
 
 definition = ServiceDefinition(
     name="evaluation",
     title="Evaluation service",
     description="Residents rate social workers; departments act on the figures.",
     settings_factory=EvaluationSettings,
-    routers=[invitations_router],
+    routers=[invitations_router, ratings_router, reports_router, page_router],
     migrations_directory=Path(__file__).parent / "migrations",
     consumer=events.consumer,
     published_events=events.PUBLISHED,
     consumed_events=events.CONSUMED,
     default_port=8004,
+    configure_app=configure,
+    seed=seed_demo,
 )
 
 

@@ -5,12 +5,28 @@ from shared.events import EventConsumer, Outbox
 SOURCE = "/doorstep/evaluation"
 
 INVITATION_CREATED = "evaluation.invitation_created"
+EVALUATION_SUBMITTED = "evaluation.submitted"
+FOLLOW_UP_RECORDED = "evaluation.follow_up_recorded"
+APPEAL_RAISED = "evaluation.appeal_raised"
+APPEAL_DECIDED = "evaluation.appeal_decided"
 
 PUBLISHED = {
     INVITATION_CREATED: "A resident was invited to rate a closed ticket.",
+    EVALUATION_SUBMITTED: "A resident rated a closed ticket; goes to the subdistrict's functional department.",
+    FOLLOW_UP_RECORDED: "The department recorded what it did about a rating.",
+    APPEAL_RAISED: "A social worker disputed a rating; the department decides.",
+    APPEAL_DECIDED: "The department upheld or rejected a dispute about a rating.",
 }
 CONSUMED = {
-    "ticket.closed": "Invites the ticket's resident to rate the social worker who completed it.",
+    "ticket.closed": "Records the ticket's figures and invites its resident to rate the work.",
+    "station.created": "Keeps the local copy of stations (names for pages and reports).",
+    "station.updated": "Keeps the local copy of stations (names for pages and reports).",
+    "staff.created": "Keeps the local copy of staff (names; only social workers are assessed).",
+    "staff.updated": "Keeps the local copy of staff (names; only social workers are assessed).",
+    "staff.removed": "Keeps the local copy of staff (names; only social workers are assessed).",
+    "department.created": "Keeps the local copy of functional departments (where ratings go).",
+    "department.updated": "Keeps the local copy of functional departments (where ratings go).",
+    "review.completed": "Records the residents' ratings from a project's review meeting.",
 }
 
 outbox = Outbox(SOURCE)

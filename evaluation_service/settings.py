@@ -1,6 +1,9 @@
-from pydantic import Field
+from __future__ import annotations
+
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from evaluation_service.reports.scoring import DEFAULT_MINIMUM_SAMPLE, AssessmentFormula, InvalidInput
 from shared.settings import ServiceSettings
 
 
@@ -8,4 +11,53 @@ class EvaluationSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="EVALUATION_", extra="ignore")
 
     service_name: str = "evaluation"
+    # Invitations: how long a resident may rate after the ticket closed.
     invitation_valid_days: int = Field(default=14, ge=1, le=365)
+    # Where residents open /e/{token} (put into links and QR codes). Empty: taken from the request.
+    public_base_url: str = ""
+    # Reports: no mean is shown under this many ratings.
+    minimum_sample: int = Field(default=DEFAULT_MINIMUM_SAMPLE, ge=1)
+    # Abuse: an in-process token bucket per invitation token and per client address (per replica).
+    rate_limit_per_token: int = Field(default=20, ge=1)
+    rate_limit_token_window_seconds: float = Field(default=600.0, gt=0)
+    rate_limit_per_address: int = Field(default=120, ge=1)  # generous: mobile carriers share addresses (CGNAT)
+    rate_limit_address_window_seconds: float = Field(default=60.0, gt=0)
+    # The annual assessment formula (weights sum to 1).
+    assessment_resident_weight: float = 0.6
+    assessment_acceptance_on_time_weight: float = 0.15
+    assessment_resolution_on_time_weight: float = 0.15
+    assessment_backstop_weight: float = 0.1
+    assessment_backstop_target: int = 12
+
+    @model_validator(mode="after")
+    def _formula_is_valid(self) -> EvaluationSettings:
+        try:
+            self.assessment_formula()
+        except InvalidInput as error:
+            raise ValueError(f"assessment formula: {error}") from error
+        return self
+
+    def assessment_formula(self) -> AssessmentFormula:
+        return AssessmentFormula(
+            resident_weight=self.assessment_resident_weight,
+            acceptance_on_time_weight=self.assessment_acceptance_on_time_weight,
+            resolution_on_time_weight=self.assessment_resolution_on_time_weight,
+            backstop_weight=self.assessment_backstop_weight,
+            backstop_target=self.assessment_backstop_target,
+        )
+
+
+_current: EvaluationSettings | None = None
+
+
+def use_settings(settings: EvaluationSettings) -> None:
+    """Event handlers get no request; the app installs its settings here when it is created."""
+    global _current
+    _current = settings
+
+
+def current_settings() -> EvaluationSettings:
+    global _current
+    if _current is None:
+        _current = EvaluationSettings()
+    return _current

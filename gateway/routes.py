@@ -25,6 +25,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/tickets": "ticket",
     "/api/v1/duty-rota": "ticket",
     "/open311": "ticket",
+    "/api/v1/api-keys": "ticket",
     # deliberation: the three meetings and the on-site office
     "/api/v1/projects": "deliberation",
     "/api/v1/meetings": "deliberation",

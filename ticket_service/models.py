@@ -1,6 +1,21 @@
 """Imports every domain's tables so Alembic sees them all."""
 
-from ticket_service.stations.models import StationCopy
-from ticket_service.tickets.models import Ticket
+from ticket_service.open311.models import ApiKey
+from ticket_service.rota.models import RotaPattern, RotaShift, RotaSwap, StaffLeave
+from ticket_service.stations.models import DepartmentCopy, StaffCopy, StationCopy
+from ticket_service.tickets.models import IdempotencyRecord, Ticket, TicketChange, VideoLinkSession
 
-__all__ = ["StationCopy", "Ticket"]
+__all__ = [
+    "ApiKey",
+    "DepartmentCopy",
+    "IdempotencyRecord",
+    "RotaPattern",
+    "RotaShift",
+    "RotaSwap",
+    "StaffCopy",
+    "StaffLeave",
+    "StationCopy",
+    "Ticket",
+    "TicketChange",
+    "VideoLinkSession",
+]

@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -7,3 +8,19 @@ class TicketSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TICKET_", extra="ignore")
 
     service_name: str = "ticket"
+    # SLA budgets in the station's working minutes (opening hours, holidays excluded).
+    sla_accept_minutes: float = Field(default=30, gt=0)
+    sla_resolve_minutes: float = Field(default=3 * 8 * 60, gt=0)
+    # The periodic SLA checker: how often it runs, how many due tickets it takes per pass.
+    sla_check_seconds: float = Field(default=30, gt=0)
+    sla_check_batch: int = Field(default=200, ge=1)
+    sla_checker_enabled: bool = True
+    # Requests larger than this are refused with 413 before any handler runs.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Open311: the jurisdiction this endpoint answers for, and where the spec's discovery points.
+    open311_jurisdiction_id: str = "pudong.gov.cn"
+    open311_contact: str = "浦东新区家门口服务站 ticket service, 021-12345"
+    # The demo integration key the seed stores (hashed). Never used outside the embedded/demo modes.
+    open311_demo_api_key: str = "demo-open311-key"
+    # The distributed `seed` command waits this long for the catalogue's station copies.
+    seed_wait_seconds: float = Field(default=60, ge=0)

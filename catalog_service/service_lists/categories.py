@@ -5,7 +5,11 @@ Pure data: the same at every station, in the old city and in the villages alike.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+
+from shared.errors import Unprocessable
+from shared.ids import stable_id
 
 
 @dataclass(frozen=True)
@@ -41,3 +45,26 @@ STANDARD_CATEGORIES: tuple[ServiceCategory, ...] = (
 )  # fmt: skip
 
 CATEGORY_CODES = frozenset(category.code for category in STANDARD_CATEGORIES)
+
+CATEGORY_BY_CODE = {category.code: category for category in STANDARD_CATEGORIES}
+
+
+def standard_item_id(category_code: str, item: str) -> uuid.UUID:
+    """Stable id of a standard item, the same at every station and on every run (HSDS service id)."""
+    return stable_id("standard_item", category_code, item)
+
+
+def check_category(value: str, field: str = "category") -> str:
+    if value not in CATEGORY_CODES:
+        raise Unprocessable(
+            f"Unknown service category {value!r}; one of {', '.join(sorted(CATEGORY_CODES))}.",
+            field=field,
+            code="unknown_category",
+        )
+    return value
+
+
+def check_categories(values: list[str], field: str = "service_categories") -> list[str]:
+    for position, value in enumerate(values):
+        check_category(value, f"{field}[{position}]")
+    return list(dict.fromkeys(values))  # keep order, drop repeats

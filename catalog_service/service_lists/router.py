@@ -1,19 +1,31 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+import uuid
+from typing import Annotated
 
-from catalog_service.service_lists.categories import STANDARD_CATEGORIES
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from catalog_service.access import manages_station_lists, require
+from catalog_service.service_lists import service
+from catalog_service.service_lists.categories import STANDARD_CATEGORIES, standard_item_id
+from catalog_service.service_lists.schemas import (
+    OptionalItemCreate,
+    OptionalItemRead,
+    OptionalItemUpdate,
+    ServiceCategoryRead,
+    ServiceListRead,
+)
+from catalog_service.stations import service as stations
+from shared.auth import Principal, current_principal
+from shared.errors import Conflict
+from shared.pagination import Page, PageParameters, page_parameters
+from shared.service import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["service lists"])
 
+Caller = Annotated[Principal, Depends(current_principal)]
 
-class ServiceCategoryRead(BaseModel):
-    code: str
-    name: str
-    name_en: str
-    standard_items: list[str]
-
+STANDARD_ITEM_IDS = frozenset(standard_item_id(c.code, name) for c in STANDARD_CATEGORIES for name in c.standard_items)
 
 _CATEGORIES = [
     ServiceCategoryRead(code=c.code, name=c.name, name_en=c.name_en, standard_items=list(c.standard_items))
@@ -28,3 +40,57 @@ _CATEGORIES = [
 )
 async def list_service_categories() -> list[ServiceCategoryRead]:
     return _CATEGORIES
+
+
+@router.get("/stations/{station_id}/service-list", response_model=ServiceListRead, summary="A station's service list")
+async def get_service_list(station_id: uuid.UUID, session: SessionDep) -> ServiceListRead:
+    return await service.service_list(session, await stations.get_station(session, station_id))
+
+
+@router.get("/service-items", response_model=Page[OptionalItemRead], summary="Optional items, public")
+async def list_optional_items(
+    session: SessionDep,
+    page: Annotated[PageParameters, Depends(page_parameters)],
+    station_id: Annotated[uuid.UUID | None, Query()] = None,
+    category: Annotated[str | None, Query()] = None,
+) -> Page[OptionalItemRead]:
+    items, next_cursor = await service.page_optional_items(session, page, station_id, category)
+    return Page(items=[OptionalItemRead.model_validate(item) for item in items], next_cursor=next_cursor)
+
+
+@router.get("/service-items/{item_id}", response_model=OptionalItemRead)
+async def get_optional_item(item_id: uuid.UUID, session: SessionDep) -> OptionalItemRead:
+    return OptionalItemRead.model_validate(await service.get_optional_item(session, item_id))
+
+
+@router.post("/service-items", response_model=OptionalItemRead, status_code=status.HTTP_201_CREATED)
+async def add_optional_item(data: OptionalItemCreate, session: SessionDep, principal: Caller) -> OptionalItemRead:
+    station = await stations.require_station(session, data.station_id)
+    require(
+        manages_station_lists(principal, station.id, station.subdistrict_id),
+        "Station staff manage their own station's optional items.",
+    )
+    return OptionalItemRead.model_validate(await service.add_optional_item(session, station, data))
+
+
+@router.patch("/service-items/{item_id}", response_model=OptionalItemRead)
+async def update_optional_item(
+    item_id: uuid.UUID, data: OptionalItemUpdate, session: SessionDep, principal: Caller
+) -> OptionalItemRead:
+    item = await service.get_optional_item(session, item_id)
+    station = await stations.get_station(session, item.station_id)
+    require(manages_station_lists(principal, station.id, station.subdistrict_id), "Not your station's item.")
+    return OptionalItemRead.model_validate(await service.update_optional_item(session, item, data))
+
+
+@router.delete("/service-items/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_optional_item(item_id: uuid.UUID, session: SessionDep, principal: Caller) -> Response:
+    if item_id in STANDARD_ITEM_IDS:
+        raise Conflict(
+            "Standard items are the same at every station and cannot be removed.", code="standard_item_not_removable"
+        )
+    item = await service.get_optional_item(session, item_id)
+    station = await stations.get_station(session, item.station_id)
+    require(manages_station_lists(principal, station.id, station.subdistrict_id), "Not your station's item.")
+    await service.delete_optional_item(session, item)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

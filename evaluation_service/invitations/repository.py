@@ -15,10 +15,13 @@ async def page_invitations(
     *,
     ticket_id: uuid.UUID | None = None,
     station_id: uuid.UUID | None = None,
+    resident_id: str | None = None,
 ) -> tuple[list[Invitation], str | None]:
     query = sa.select(Invitation)
     if ticket_id is not None:
         query = query.where(Invitation.ticket_id == ticket_id)
     if station_id is not None:
         query = query.where(Invitation.station_id == station_id)
+    if resident_id is not None:
+        query = query.where(Invitation.resident_id == resident_id)
     return await keyset_page(session, query, Invitation.id, parameters)

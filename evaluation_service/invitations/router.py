@@ -3,33 +3,97 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, status
 
-from evaluation_service.invitations import repository
-from evaluation_service.invitations.schemas import InvitationRead
-from shared.auth import STATION_STAFF, Principal, Role, require_roles
+from evaluation_service.invitations import repository, service
+from evaluation_service.invitations.qr import qr_svg, qr_svg_data_uri
+from evaluation_service.invitations.schemas import InvitationRead, RatingLink
+from evaluation_service.ratings import service as ratings
+from evaluation_service.ratings.schemas import InPersonRatingCreate, RatingScores, SubmittedRating
+from evaluation_service.settings import EvaluationSettings
+from shared.auth import STATION_STAFF, Principal, Role, current_principal, require_roles
 from shared.errors import Forbidden
+from shared.ids import utcnow
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 
 router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
 
-Staff = Annotated[Principal, Depends(require_roles(*STATION_STAFF, Role.district_admin))]
+Caller = Annotated[Principal, Depends(current_principal)]
+Staff = Annotated[Principal, Depends(require_roles(*STATION_STAFF))]
+
+
+def public_base_url(request: Request) -> str:
+    settings: EvaluationSettings = request.app.state.runtime.settings
+    if settings.public_base_url:
+        return settings.public_base_url.rstrip("/")
+    return str(request.base_url).rstrip("/")
 
 
 @router.get("/invitations", response_model=Page[InvitationRead], summary="Rating invitations of closed tickets")
 async def list_invitations(
     session: SessionDep,
-    principal: Staff,
+    principal: Caller,
     page: Annotated[PageParameters, Depends(page_parameters)],
     ticket_id: Annotated[uuid.UUID | None, Query()] = None,
     station_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[InvitationRead]:
-    if not principal.is_district_admin:
+    resident_id = None
+    if principal.is_district_admin:
+        pass
+    elif principal.has_role(*STATION_STAFF):
         if station_id is not None and str(station_id) != principal.station_id:
             raise Forbidden("Staff see their own station's invitations.", code="out_of_scope")
-        station_id = uuid.UUID(principal.station_id) if principal.station_id else None
+        station_id = ratings.uuid_claim(principal.station_id)
         if station_id is None:
             raise Forbidden("No station in the caller's scope.", code="out_of_scope")
-    items, next_cursor = await repository.page_invitations(session, page, ticket_id=ticket_id, station_id=station_id)
+    elif principal.has_role(Role.resident):
+        resident_id = principal.user_id  # a resident sees their own invitations, nobody else's
+    else:
+        raise Forbidden("This role sees no invitations.", code="role_required")
+    items, next_cursor = await repository.page_invitations(
+        session, page, ticket_id=ticket_id, station_id=station_id, resident_id=resident_id
+    )
     return Page(items=[InvitationRead.model_validate(item) for item in items], next_cursor=next_cursor)
+
+
+@router.get("/invitations/{invitation_id}", response_model=InvitationRead)
+async def get_invitation(invitation_id: uuid.UUID, session: SessionDep, principal: Caller) -> InvitationRead:
+    return InvitationRead.model_validate(await service.visible_invitation(session, invitation_id, principal))
+
+
+@router.post(
+    "/invitations/{invitation_id}/token",
+    response_model=RatingLink,
+    status_code=status.HTTP_201_CREATED,
+    summary="A fresh rating link and QR code to show the resident",
+)
+async def issue_token(invitation_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller) -> RatingLink:
+    issued = await service.issue_token(session, invitation_id, principal, utcnow())
+    url = f"{public_base_url(request)}/e/{issued.token}"
+    qr_url = f"{url}?via=qr"
+    return RatingLink(
+        invitation_id=issued.invitation.id,
+        token=issued.token,
+        url=url,
+        qr_url=qr_url,
+        qr_svg=qr_svg(qr_url),
+        qr_svg_data_uri=qr_svg_data_uri(qr_url),
+        expires_at=issued.invitation.expires_at,
+    )
+
+
+@router.post(
+    "/invitations/{invitation_id}/in-person",
+    response_model=SubmittedRating,
+    status_code=status.HTTP_201_CREATED,
+    summary="Submit the resident's rating in person, once the resident confirmed it",
+)
+async def rate_in_person(
+    invitation_id: uuid.UUID, data: InPersonRatingCreate, session: SessionDep, principal: Staff
+) -> SubmittedRating:
+    scores = RatingScores(attitude=data.attitude, ability=data.ability, comment=data.comment)
+    rating = await ratings.submit_in_person(
+        session, invitation_id, scores, data.resident_confirmed, principal, utcnow()
+    )
+    return SubmittedRating.model_validate(rating)

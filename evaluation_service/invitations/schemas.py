@@ -3,10 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class InvitationRead(BaseModel):
+    """An invitation as staff and its resident see it: whether it was used, never the scores."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -17,3 +19,15 @@ class InvitationRead(BaseModel):
     created_at: datetime
     expires_at: datetime
     redeemed_at: datetime | None
+
+
+class RatingLink(BaseModel):
+    """A fresh single-use link to show the resident; the token is shown this once and never stored."""
+
+    invitation_id: uuid.UUID
+    token: str
+    url: str = Field(description="The resident's page, `/e/{token}`, on the public base URL.")
+    qr_url: str = Field(description="What the QR code encodes: the same page, marked as reached by QR.")
+    qr_svg: str = Field(description="The QR code as an inline SVG element.")
+    qr_svg_data_uri: str = Field(description="The QR code as a data: URI for an <img>.")
+    expires_at: datetime

@@ -18,6 +18,7 @@ from shared.metrics import EVENTS_DEAD_LETTERED, EVENTS_RETRIED
 logger = logging.getLogger("shared.bus")
 
 Handler = Callable[[EventEnvelope], Awaitable[None]]
+BatchHandler = Callable[[list[EventEnvelope]], Awaitable[None]]
 
 
 class PermanentFailure(Exception):
@@ -25,13 +26,19 @@ class PermanentFailure(Exception):
 
 
 class EventBus(Protocol):
-    def subscribe(self, consumer: str, event_types: Iterable[str], handler: Handler) -> None:
-        """Register a consumer before `start`; event types may use `*` (e.g. `station.*`)."""
+    def subscribe(
+        self, consumer: str, event_types: Iterable[str], handler: Handler, batch_handler: BatchHandler | None = None
+    ) -> None:
+        """Register a consumer before `start`; event types may use `*` (e.g. `station.*`). A bus may hand
+        several events at once to `batch_handler` (one transaction for many events)."""
 
     async def start(self) -> None: ...
 
     async def publish(self, envelope: EventEnvelope) -> None:
         """Return only once the bus holds the event durably (broker confirm), else raise."""
+
+    async def publish_many(self, envelopes: list[EventEnvelope]) -> list[BaseException | None]:
+        """Publish several; one result per envelope (None when the bus holds it)."""
 
     async def stop_consumers(self) -> None:
         """Stop taking messages and settle those in hand; publishing still works (to flush the outbox)."""
@@ -59,7 +66,14 @@ class _Subscription:
     consumer: str
     event_types: tuple[str, ...]
     handler: Handler
+    batch_handler: BatchHandler | None = None
     dead_letters: list[EventEnvelope] = field(default_factory=list)
+    # One delivery at a time per consumer, as a broker queue with one consumer would: concurrent writers
+    # on one SQLite database only queue behind each other's locks.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def wants(self, envelope: EventEnvelope) -> bool:
+        return any(matches(pattern, envelope.type) for pattern in self.event_types)
 
 
 class InProcessBus:
@@ -76,8 +90,10 @@ class InProcessBus:
         self._retries: set[asyncio.Task[None]] = set()
         self._started = False
 
-    def subscribe(self, consumer: str, event_types: Iterable[str], handler: Handler) -> None:
-        self._subscriptions.append(_Subscription(consumer, tuple(event_types), handler))
+    def subscribe(
+        self, consumer: str, event_types: Iterable[str], handler: Handler, batch_handler: BatchHandler | None = None
+    ) -> None:
+        self._subscriptions.append(_Subscription(consumer, tuple(event_types), handler, batch_handler))
 
     async def start(self) -> None:
         self._started = True
@@ -104,12 +120,33 @@ class InProcessBus:
 
     async def publish(self, envelope: EventEnvelope) -> None:
         for subscription in self._subscriptions:
-            if any(matches(pattern, envelope.type) for pattern in subscription.event_types):
+            if subscription.wants(envelope):
                 await self._deliver(subscription, envelope, attempt=0)
+
+    async def publish_many(self, envelopes: list[EventEnvelope]) -> list[BaseException | None]:
+        """Each consumer gets its share in one batch (one transaction); if the batch fails, the events
+        are delivered one by one so that only the failing ones are retried."""
+        for subscription in self._subscriptions:
+            wanted = [envelope for envelope in envelopes if subscription.wants(envelope)]
+            if not wanted:
+                continue
+            if subscription.batch_handler is not None and len(wanted) > 1:
+                try:
+                    async with subscription.lock:
+                        await subscription.batch_handler(wanted)
+                    continue
+                except Exception:
+                    logger.warning(
+                        "batch delivery failed; delivering one by one", extra={"consumer": subscription.consumer}
+                    )
+            for envelope in wanted:
+                await self._deliver(subscription, envelope, attempt=0)
+        return [None] * len(envelopes)
 
     async def _deliver(self, subscription: _Subscription, envelope: EventEnvelope, attempt: int) -> None:
         try:
-            await subscription.handler(envelope)
+            async with subscription.lock:
+                await subscription.handler(envelope)
         except Exception as error:
             if isinstance(error, PermanentFailure) or attempt >= self.max_retries:
                 logger.error(

@@ -50,7 +50,7 @@ class EventConsumer:
 
     def bind(self, database: Database, bus: EventBus) -> None:
         self.database = database
-        bus.subscribe(self.name, self.event_types, self.handle)
+        bus.subscribe(self.name, self.event_types, self.handle, self.handle_batch)
 
     def _handler_for(self, event_type: str) -> SessionHandler | None:
         handler = self._handlers.get(event_type)
@@ -82,21 +82,41 @@ class EventConsumer:
     async def _handle_once(self, handler: SessionHandler, envelope: EventEnvelope) -> bool:
         assert self.database is not None
         async with self.database.transaction() as session:
-            insert = sqlite_insert if self.database.is_sqlite else postgresql_insert
-            result = await session.execute(
-                insert(inbox_message)
-                .values(
-                    message_id=envelope.id,
-                    consumer=self.name,
-                    event_type=envelope.type,
-                    received_at=utcnow(),
-                )
-                .on_conflict_do_nothing()
-            )
-            if result.rowcount == 0:
-                logger.info("duplicate event ignored", extra={"event_id": envelope.id, "consumer": self.name})
-                EVENTS_CONSUMED.labels(self.name, envelope.type, "duplicate").inc()
-                return False
-            await handler(session, envelope)
-        EVENTS_CONSUMED.labels(self.name, envelope.type, "handled").inc()
+            handled = await self._run_in(session, handler, envelope)
+        EVENTS_CONSUMED.labels(self.name, envelope.type, "handled" if handled else "duplicate").inc()
+        return handled
+
+    async def _run_in(self, session: AsyncSession, handler: SessionHandler, envelope: EventEnvelope) -> bool:
+        """Record the message in the inbox and run the handler, in the caller's transaction."""
+        assert self.database is not None
+        insert = sqlite_insert if self.database.is_sqlite else postgresql_insert
+        result = await session.execute(
+            insert(inbox_message)
+            .values(message_id=envelope.id, consumer=self.name, event_type=envelope.type, received_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        if result.rowcount == 0:
+            logger.info("duplicate event ignored", extra={"event_id": envelope.id, "consumer": self.name})
+            return False
+        await handler(session, envelope)
         return True
+
+    async def handle_batch(self, envelopes: list[EventEnvelope]) -> None:
+        """Many events in one transaction (the embedded mode's bulk path, e.g. seeding a district).
+        All or nothing: if one fails the caller delivers them one by one."""
+        assert self.database is not None, "bind() the consumer to its database first"
+        outcomes: list[tuple[str, bool]] = []
+        async with self.database.transaction() as session:
+            for envelope in envelopes:
+                handler = self._handler_for(envelope.type)
+                if handler is None:
+                    continue
+                request_token = request_id_var.set(envelope.request_id)
+                trace_token = traceparent_var.set(envelope.traceparent)
+                try:
+                    outcomes.append((envelope.type, await self._run_in(session, handler, envelope)))
+                finally:
+                    request_id_var.reset(request_token)
+                    traceparent_var.reset(trace_token)
+        for event_type, handled in outcomes:
+            EVENTS_CONSUMED.labels(self.name, event_type, "handled" if handled else "duplicate").inc()

@@ -140,9 +140,7 @@ class OutboxRelay:
             if not rows:
                 return 0
             envelopes = [EventEnvelope.from_json(row.payload) for row in rows]
-            results = await asyncio.gather(
-                *(self.bus.publish(envelope) for envelope in envelopes), return_exceptions=True
-            )
+            results = await self.bus.publish_many(envelopes)
             sent_at = utcnow()
             sent_ids = [row.id for row, result in zip(rows, results, strict=True) if result is None]
             if sent_ids:

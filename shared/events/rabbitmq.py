@@ -87,7 +87,10 @@ class RabbitMQBus:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = False
 
-    def subscribe(self, consumer: str, event_types: Iterable[str], handler: Handler) -> None:
+    def subscribe(
+        self, consumer: str, event_types: Iterable[str], handler: Handler, batch_handler: object = None
+    ) -> None:
+        # Broker deliveries are one message at a time (with prefetch); the batch path is in-process only.
         self._consumers.append(_Consumer(consumer, tuple(event_types), handler))
 
     async def start(self) -> None:
@@ -214,6 +217,10 @@ class RabbitMQBus:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
         await consumer.channel.default_exchange.publish(retry, routing_key=self.topology.retry_queue(consumer.name))
+
+    async def publish_many(self, envelopes: list[EventEnvelope]) -> list[BaseException | None]:
+        # Confirms are pipelined: all are sent, then all confirms awaited.
+        return await asyncio.gather(*(self.publish(envelope) for envelope in envelopes), return_exceptions=True)
 
     async def publish(self, envelope: EventEnvelope) -> None:
         if self._exchange is None:

@@ -126,6 +126,9 @@ class FlakyBus(InProcessBus):
             raise ConnectionError("broker refused")
         self.published.append(envelope.type)
 
+    async def publish_many(self, envelopes: list[EventEnvelope]) -> list[BaseException | None]:
+        return await asyncio.gather(*(self.publish(envelope) for envelope in envelopes), return_exceptions=True)
+
 
 async def _migrated_database(tmp_path: Path) -> Database:
     from catalog_service.app import definition

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.pagination import PageParameters, keyset_page
 from ticket_service.stations.models import StationCopy
-from ticket_service.tickets.models import Ticket
+from ticket_service.tickets.lifecycle import OPEN_STATES
+from ticket_service.tickets.models import IdempotencyRecord, Ticket, TicketChange, VideoLinkSession
+
+OPEN = sorted(state.value for state in OPEN_STATES)
 
 
 async def get_station(session: AsyncSession, station_id: uuid.UUID) -> StationCopy | None:
@@ -15,22 +21,101 @@ async def get_station(session: AsyncSession, station_id: uuid.UUID) -> StationCo
 
 
 async def get_ticket(session: AsyncSession, ticket_id: uuid.UUID, *, for_update: bool = False) -> Ticket | None:
-    return await session.get(Ticket, ticket_id, with_for_update=for_update)
+    if for_update:
+        # populate_existing: a row read earlier in this session is re-read under the lock.
+        return await session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
+    return await session.get(Ticket, ticket_id)
+
+
+async def changes(session: AsyncSession, ticket_id: uuid.UUID) -> list[TicketChange]:
+    query = sa.select(TicketChange).where(TicketChange.ticket_id == ticket_id).order_by(TicketChange.seq)
+    return list(await session.scalars(query))
+
+
+async def video_links(session: AsyncSession, ticket_id: uuid.UUID) -> list[VideoLinkSession]:
+    query = sa.select(VideoLinkSession).where(VideoLinkSession.ticket_id == ticket_id)
+    return list(await session.scalars(query.order_by(VideoLinkSession.started_at)))
+
+
+async def idempotency_record(session: AsyncSession, caller: str, key: str) -> IdempotencyRecord | None:
+    query = sa.select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
+    return await session.scalar(query)
+
+
+async def open_ticket_counts(session: AsyncSession, owner_ids: Sequence[str]) -> dict[str, int]:
+    if not owner_ids:
+        return {}
+    query = (
+        sa.select(Ticket.owner_id, sa.func.count())
+        .where(Ticket.owner_id.in_(list(owner_ids)), Ticket.status.in_(OPEN))
+        .group_by(Ticket.owner_id)
+    )
+    return {owner: count for owner, count in (await session.execute(query)).all()}
+
+
+async def last_assigned(session: AsyncSession, owner_ids: Sequence[str]) -> dict[str, datetime]:
+    if not owner_ids:
+        return {}
+    query = (
+        sa.select(TicketChange.to_value, sa.func.max(TicketChange.at))
+        .where(TicketChange.kind == "owner", TicketChange.to_value.in_(list(owner_ids)))
+        .group_by(TicketChange.to_value)
+    )
+    return {owner: at for owner, at in (await session.execute(query)).all()}
+
+
+@dataclass
+class TicketFilters:
+    station_id: uuid.UUID | None = None
+    statuses: list[str] | None = None
+    owner_id: str | None = None
+    level: str | None = None
+    category: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    overdue: bool | None = None
+
+
+def filtered(query: sa.Select, filters: TicketFilters, now: datetime) -> sa.Select:
+    if filters.station_id is not None:
+        query = query.where(Ticket.station_id == filters.station_id)
+    if filters.statuses:
+        query = query.where(Ticket.status.in_(filters.statuses))
+    if filters.owner_id is not None:
+        query = query.where(Ticket.owner_id == filters.owner_id)
+    if filters.level is not None:
+        query = query.where(Ticket.responsibility_level == filters.level)
+    if filters.category is not None:
+        query = query.where(Ticket.service_category == filters.category)
+    if filters.created_from is not None:
+        query = query.where(Ticket.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        query = query.where(Ticket.created_at < filters.created_to)
+    if filters.overdue is not None:
+        late = sa.and_(Ticket.status.in_(OPEN), sa.or_(Ticket.due_at <= now, Ticket.sla_breached_at.is_not(None)))
+        query = query.where(late if filters.overdue else sa.not_(late))
+    return query
 
 
 async def page_tickets(
     session: AsyncSession,
     parameters: PageParameters,
-    *,
-    station_id: uuid.UUID | None = None,
-    resident_id: str | None = None,
-    status: str | None = None,
+    scope: sa.ColumnElement[bool] | None,
+    filters: TicketFilters,
+    now: datetime,
 ) -> tuple[list[Ticket], str | None]:
     query = sa.select(Ticket)
-    if station_id is not None:
-        query = query.where(Ticket.station_id == station_id)
-    if resident_id is not None:
-        query = query.where(Ticket.resident_id == resident_id)
-    if status is not None:
-        query = query.where(Ticket.status == status)
-    return await keyset_page(session, query, Ticket.id, parameters)
+    if scope is not None:
+        query = query.where(scope)
+    return await keyset_page(session, filtered(query, filters, now), Ticket.id, parameters)
+
+
+async def due_for_sla_check(session: AsyncSession, now: datetime, limit: int, *, skip_locked: bool) -> list[Ticket]:
+    query = (
+        sa.select(Ticket)
+        .where(Ticket.due_at <= now, Ticket.status.in_(OPEN))
+        .order_by(Ticket.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=skip_locked)
+    )
+    return list(await session.scalars(query))

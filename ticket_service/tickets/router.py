@@ -1,57 +1,263 @@
 from __future__ import annotations
 
+import csv
+import io
 import uuid
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from pydantic import AwareDatetime
 
-from shared.auth import STATION_STAFF, Principal, Role, current_principal
-from shared.errors import Forbidden
-from shared.pagination import Page, PageParameters, page_parameters
+from shared.auth import Principal, current_principal
+from shared.errors import Unprocessable
+from shared.pagination import MAX_LIMIT, Page, PageParameters, page_parameters
 from shared.service import SessionDep
+from ticket_service.clock import Now
 from ticket_service.tickets import repository, service
-from ticket_service.tickets.schemas import TicketClose, TicketCreate, TicketRead
+from ticket_service.tickets.lifecycle import ResponsibilityLevel, TicketState
+from ticket_service.tickets.models import Ticket
+from ticket_service.tickets.schemas import (
+    BackstopRequest,
+    ChangeRead,
+    DesignateRequest,
+    OnsiteOfficeRequest,
+    ServiceCategory,
+    TicketClose,
+    TicketCreate,
+    TicketDetail,
+    TicketRead,
+    TransitionRequest,
+    VideoLinkCreate,
+    VideoLinkRead,
+)
+from ticket_service.tickets.sla import SlaPolicy
+from ticket_service.tickets.visibility import list_scope
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
 Caller = Annotated[Principal, Depends(current_principal)]
+EXPORT_LIMIT = 50_000
 
 
-@router.post("", response_model=TicketRead, status_code=status.HTTP_201_CREATED, summary="Raise a ticket")
-async def create_ticket(data: TicketCreate, session: SessionDep, principal: Caller) -> TicketRead:
-    return TicketRead.model_validate(await service.create_ticket(session, data, principal))
+def sla_policy(request: Request) -> SlaPolicy:
+    settings = request.app.state.runtime.settings
+    return SlaPolicy(accept_minutes=settings.sla_accept_minutes, resolve_minutes=settings.sla_resolve_minutes)
 
 
-@router.get("", response_model=Page[TicketRead], summary="Tickets the caller may see")
+Policy = Annotated[SlaPolicy, Depends(sla_policy)]
+
+
+async def detail(session, ticket: Ticket, now: datetime) -> TicketDetail:
+    read = TicketRead.model_validate(ticket)
+    return TicketDetail(
+        **read.model_dump(),
+        allowed_actions=service.usable_actions(ticket),
+        notice=service.notice(ticket, now),
+        history=[ChangeRead.model_validate(change) for change in await repository.changes(session, ticket.id)],
+        video_links=[VideoLinkRead.model_validate(link) for link in await repository.video_links(session, ticket.id)],
+    )
+
+
+@router.post(
+    "",
+    response_model=TicketDetail,
+    status_code=status.HTTP_201_CREATED,
+    summary="Raise a ticket (first-inquiry rule picks the owner)",
+    description="Send an `Idempotency-Key` header to make retries safe: the same key and body return the first "
+    "ticket (header `Idempotent-Replayed: true`); the same key with another body is 422.",
+)
+async def create_ticket(
+    data: TicketCreate,
+    session: SessionDep,
+    principal: Caller,
+    now: Now,
+    policy: Policy,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
+) -> TicketDetail:
+    ticket, replayed = await service.create_ticket(
+        session, data, principal, now, policy, idempotency_key=idempotency_key
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return await detail(session, ticket, now)
+
+
+def _filters(
+    station_id: Annotated[uuid.UUID | None, Query()] = None,
+    status_filter: Annotated[
+        str | None, Query(alias="status", description="One state or a comma list, e.g. new,accepted")
+    ] = None,
+    owner_id: Annotated[str | None, Query(max_length=64)] = None,
+    level: Annotated[ResponsibilityLevel | None, Query()] = None,
+    category: Annotated[ServiceCategory | None, Query()] = None,
+    created_from: Annotated[AwareDatetime | None, Query(description="Created at or after.")] = None,
+    created_to: Annotated[AwareDatetime | None, Query(description="Created before.")] = None,
+    overdue: Annotated[bool | None, Query(description="Open and past an SLA due time.")] = None,
+) -> repository.TicketFilters:
+    statuses = None
+    if status_filter:
+        statuses = [part.strip() for part in status_filter.split(",") if part.strip()]
+        known = {state.value for state in TicketState}
+        for value in statuses:
+            if value not in known:
+                raise Unprocessable(f"Unknown status {value!r}.", field="status", code="unknown_status")
+    if created_from and created_to and created_to <= created_from:
+        raise Unprocessable("created_to must be after created_from.", field="created_to", code="end_before_start")
+    return repository.TicketFilters(
+        station_id=station_id,
+        statuses=statuses,
+        owner_id=owner_id,
+        level=level.value if level else None,
+        category=category.value if category else None,
+        created_from=created_from,
+        created_to=created_to,
+        overdue=overdue,
+    )
+
+
+Filters = Annotated[repository.TicketFilters, Depends(_filters)]
+
+
+@router.get("", response_model=Page[TicketRead], summary="Tickets the caller may see, filtered, keyset-paged")
 async def list_tickets(
     session: SessionDep,
     principal: Caller,
+    now: Now,
+    filters: Filters,
     page: Annotated[PageParameters, Depends(page_parameters)],
-    station_id: Annotated[uuid.UUID | None, Query()] = None,
-    status_filter: Annotated[str | None, Query(alias="status")] = None,
 ) -> Page[TicketRead]:
-    resident_id = None
-    if principal.is_district_admin:
-        pass
-    elif principal.has_role(*STATION_STAFF) and principal.station_id:
-        if station_id is not None and str(station_id) != principal.station_id:
-            raise Forbidden("Staff see their own station's tickets.", code="out_of_scope")
-        station_id = uuid.UUID(principal.station_id)
-    elif principal.has_role(Role.resident):
-        resident_id = principal.user_id
-    else:
-        raise Forbidden("This role cannot list tickets.", code="role_required")
-    items, next_cursor = await repository.page_tickets(
-        session, page, station_id=station_id, resident_id=resident_id, status=status_filter
-    )
+    items, next_cursor = await repository.page_tickets(session, page, list_scope(principal), filters, now)
     return Page(items=[TicketRead.model_validate(item) for item in items], next_cursor=next_cursor)
 
 
-@router.get("/{ticket_id}", response_model=TicketRead)
-async def get_ticket(ticket_id: uuid.UUID, session: SessionDep, principal: Caller) -> TicketRead:
-    return TicketRead.model_validate(await service.visible_ticket(session, ticket_id, principal))
+CSV_COLUMNS = (
+    "id", "station_id", "channel", "service_category", "service_item", "status", "responsibility_level",
+    "owner_id", "created_at", "accepted_at", "resolved_at", "closed_at", "acceptance_due_at",
+    "resolution_due_at", "acceptance_working_minutes", "resolution_working_minutes", "sla_breached_at",
+)  # fmt: skip
 
 
-@router.post("/{ticket_id}/close", response_model=TicketRead, summary="Close a ticket")
-async def close_ticket(ticket_id: uuid.UUID, data: TicketClose, session: SessionDep, principal: Caller) -> TicketRead:
-    return TicketRead.model_validate(await service.close_ticket(session, ticket_id, data, principal))
+@router.get(
+    "/export.csv",
+    summary="The same list as CSV (UTF-8 with BOM, for spreadsheets)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_csv(session: SessionDep, principal: Caller, now: Now, filters: Filters) -> Response:
+    scope = list_scope(principal)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    page = PageParameters(limit=MAX_LIMIT * 5, cursor=None)
+    written = 0
+    while written < EXPORT_LIMIT:
+        items, next_cursor = await repository.page_tickets(session, page, scope, filters, now)
+        for ticket in items:
+            writer.writerow(
+                [
+                    value.isoformat() if isinstance(value, datetime) else ("" if value is None else value)
+                    for value in (getattr(ticket, column) for column in CSV_COLUMNS)
+                ]
+            )
+        written += len(items)
+        session.expunge_all()  # keep memory flat on large exports
+        if next_cursor is None:
+            break
+        page = PageParameters(limit=page.limit, cursor=items[-1].id)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="tickets.csv"'},
+    )
+
+
+@router.get("/{ticket_id}", response_model=TicketDetail, summary="One ticket, with its history")
+async def get_ticket(ticket_id: uuid.UUID, session: SessionDep, principal: Caller, now: Now) -> TicketDetail:
+    return await detail(session, await service.visible_ticket(session, ticket_id, principal), now)
+
+
+@router.get("/{ticket_id}/history", response_model=list[ChangeRead], summary="Append-only history")
+async def get_history(ticket_id: uuid.UUID, session: SessionDep, principal: Caller) -> list[ChangeRead]:
+    ticket = await service.visible_ticket(session, ticket_id, principal)
+    return [ChangeRead.model_validate(change) for change in await repository.changes(session, ticket.id)]
+
+
+@router.post(
+    "/{ticket_id}/transitions",
+    response_model=TicketDetail,
+    summary="Move the ticket through its lifecycle (409 with a reason code when not allowed)",
+)
+async def transition(
+    ticket_id: uuid.UUID, data: TransitionRequest, session: SessionDep, principal: Caller, now: Now, policy: Policy
+) -> TicketDetail:
+    ticket = await service.act(
+        session, ticket_id, data.action, principal, now, policy, note=data.note, completed_by=data.completed_by
+    )
+    return await detail(session, ticket, now)
+
+
+@router.post(
+    "/{ticket_id}/close",
+    response_model=TicketRead,
+    summary="Close a ticket (a new or accepted one is handled at the desk: accept, resolve, close)",
+)
+async def close_ticket(
+    ticket_id: uuid.UUID, data: TicketClose, session: SessionDep, principal: Caller, now: Now, policy: Policy
+) -> TicketRead:
+    return TicketRead.model_validate(await service.close_ticket(session, ticket_id, data, principal, now, policy))
+
+
+@router.post("/{ticket_id}/designate", response_model=TicketDetail, summary="Designated rule: name a social worker")
+async def designate(
+    ticket_id: uuid.UUID, data: DesignateRequest, session: SessionDep, principal: Caller, now: Now, policy: Policy
+) -> TicketDetail:
+    ticket = await service.designate_ticket(session, ticket_id, data, principal, now, policy)
+    return await detail(session, ticket, now)
+
+
+@router.post(
+    "/{ticket_id}/backstop",
+    response_model=TicketDetail,
+    summary="Backstop rule: the secretary names a person or department, or claims it",
+)
+async def backstop(
+    ticket_id: uuid.UUID, data: BackstopRequest, session: SessionDep, principal: Caller, now: Now, policy: Policy
+) -> TicketDetail:
+    ticket = await service.backstop_ticket(session, ticket_id, data, principal, now, policy)
+    return await detail(session, ticket, now)
+
+
+@router.post(
+    "/{ticket_id}/onsite-office",
+    response_model=TicketDetail,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Raise a backstop ticket to an on-site office (deliberation service)",
+)
+async def onsite_office(
+    ticket_id: uuid.UUID, data: OnsiteOfficeRequest, session: SessionDep, principal: Caller, now: Now
+) -> TicketDetail:
+    ticket = await service.request_onsite_office(session, ticket_id, data, principal, now)
+    return await detail(session, ticket, now)
+
+
+@router.post(
+    "/{ticket_id}/video-links",
+    response_model=VideoLinkRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a handling by video link with the acceptance centre",
+)
+async def add_video_link(
+    ticket_id: uuid.UUID, data: VideoLinkCreate, session: SessionDep, principal: Caller, now: Now
+) -> VideoLinkRead:
+    return VideoLinkRead.model_validate(await service.record_video_link(session, ticket_id, data, principal, now))
+
+
+@router.get("/{ticket_id}/video-links", response_model=list[VideoLinkRead])
+async def list_video_links(ticket_id: uuid.UUID, session: SessionDep, principal: Caller) -> list[VideoLinkRead]:
+    ticket = await service.visible_ticket(session, ticket_id, principal)
+    return [VideoLinkRead.model_validate(link) for link in await repository.video_links(session, ticket.id)]

@@ -1,0 +1,125 @@
+"""The resident's page at /e/{token}: a plain HTML form that posts back to itself."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evaluation_service.directory.models import StaffCopy, StationCopy
+from evaluation_service.html import html_response
+from evaluation_service.invitations.models import Invitation
+from evaluation_service.invitations.tokens import token_hash, well_formed
+from evaluation_service.page import views
+from evaluation_service.page.ratelimit import RatingGuard, client_address
+from evaluation_service.ratings import service
+from evaluation_service.ratings.schemas import COMMENT_MAX_LENGTH, Channel, RatingScores
+from evaluation_service.tickets.models import ClosedTicket
+from shared.auth import optional_principal
+from shared.errors import Conflict, Forbidden, NotFound, Problem
+from shared.ids import utcnow
+from shared.service import SessionDep
+
+router = APIRouter(prefix="/e", tags=["resident page"], include_in_schema=False)
+
+
+def _limited(request: Request, token: str) -> HTMLResponse | None:
+    guard: RatingGuard = request.app.state.rating_guard
+    peer = request.client.host if request.client else None
+    wait = guard.check(client_address(request.headers, peer), token_hash(token) if well_formed(token) else None)
+    if wait is None:
+        return None
+    return html_response(views.rate_limited_page(wait), 429, {"Retry-After": str(wait)})
+
+
+async def _context(session: AsyncSession, invitation: Invitation) -> views.TicketContext:
+    station = await session.get(StationCopy, invitation.station_id)
+    ticket = await session.get(ClosedTicket, invitation.ticket_id)
+    worker = await session.get(StaffCopy, invitation.social_worker_id) if invitation.social_worker_id else None
+    station_name = station.name if station is not None else f"{invitation.community_name}家门口服务站"
+    return views.TicketContext(
+        station_name=station_name,
+        service_category=invitation.service_category,
+        closed_at=ticket.closed_at if ticket is not None else invitation.created_at,
+        social_worker_name=worker.name if worker is not None else None,
+    )
+
+
+def _problem_page(problem: Problem) -> HTMLResponse:
+    if isinstance(problem, Conflict):
+        return html_response(views.used_page(), 409)
+    if isinstance(problem, service.Gone):
+        return html_response(views.expired_page(), 410)
+    if isinstance(problem, Forbidden):
+        return html_response(views.forbidden_page(), 403)
+    return html_response(views.not_found_page(), 404)
+
+
+def _via(request: Request, value: object = None) -> str:
+    via = value if isinstance(value, str) else request.query_params.get("via")
+    return Channel.qr.value if via == Channel.qr.value else Channel.link.value
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+async def rating_form(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    limited = _limited(request, token)
+    if limited is not None:
+        return limited
+    now = utcnow()
+    try:
+        invitation = await service.invitation_for_token(session, token)
+        service.refuse_unusable(invitation, now)
+    except NotFound:
+        return html_response(views.not_found_page(), 404)
+    except Problem as problem:
+        return _problem_page(problem)
+    return html_response(views.form_page(await _context(session, invitation), _via(request)))
+
+
+def _read_form(form: dict[str, object]) -> tuple[RatingScores | None, views.FormState]:
+    state = views.FormState()
+    scores: dict[str, int] = {}
+    for name in ("attitude", "ability"):
+        raw = form.get(name)
+        raw = raw if isinstance(raw, str) else ""
+        state.values[name] = raw
+        if raw not in {"1", "2", "3", "4", "5"}:
+            state.errors[name] = f"请为{views.DIMENSIONS[name]}选择 1 到 5 分。"
+        else:
+            scores[name] = int(raw)
+    comment = form.get("comment")
+    comment = comment if isinstance(comment, str) else ""
+    state.values["comment"] = comment
+    if len(comment.strip()) > COMMENT_MAX_LENGTH:
+        state.errors["comment"] = f"意见建议最多 {COMMENT_MAX_LENGTH} 字。"
+    if state.errors:
+        return None, state
+    return RatingScores(attitude=scores["attitude"], ability=scores["ability"], comment=comment.strip() or None), state
+
+
+@router.post("/{token}", response_class=HTMLResponse)
+async def submit_form(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    limited = _limited(request, token)
+    if limited is not None:
+        return limited
+    now = utcnow()
+    try:
+        invitation = await service.invitation_for_token(session, token)
+        service.refuse_unusable(invitation, now)
+    except Problem as problem:
+        return _problem_page(problem)
+    form = dict((await request.form(max_files=0, max_fields=10)).items())
+    scores, state = _read_form(form)
+    via = _via(request, form.get("via"))
+    if scores is None:
+        return html_response(views.form_page(await _context(session, invitation), via, state), 422)
+    try:
+        principal = optional_principal(request)
+        submission = service.Submission(
+            scores=scores, channel=Channel(via), rater_id=principal.user_id if principal is not None else None
+        )
+        await service.submit(session, invitation, submission, now)
+    except Problem as problem:
+        await session.rollback()  # the page reports it; nothing of this request is kept
+        return _problem_page(problem)
+    return html_response(views.thanks_page())

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from evaluation_service.invitations.tokens import token_hash, well_formed
+from evaluation_service.page.ratelimit import RatingGuard, client_address
+from evaluation_service.ratings import repository, service
+from evaluation_service.ratings.models import Rating
+from evaluation_service.ratings.schemas import (
+    AppealCreate,
+    AppealDecision,
+    AppealRead,
+    FollowUpCreate,
+    FollowUpRead,
+    InboxRating,
+    SubmittedRating,
+    TokenRatingCreate,
+)
+from shared.auth import Principal, current_principal, optional_principal
+from shared.errors import Forbidden, Problem
+from shared.ids import utcnow
+from shared.pagination import Page, PageParameters, page_parameters
+from shared.service import SessionDep
+
+router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"])
+
+Caller = Annotated[Principal, Depends(current_principal)]
+MaybeCaller = Annotated[Principal | None, Depends(optional_principal)]
+
+
+class TooManyRequests(Problem):
+    status, code, title = 429, "too_many_requests", "Too many requests"
+
+
+def guard_request(request: Request, token: str | None) -> None:
+    """Per client address and per token; raises 429 with Retry-After."""
+    guard: RatingGuard = request.app.state.rating_guard
+    peer = request.client.host if request.client else None
+    token_key = token_hash(token) if token is not None and well_formed(token) else None
+    wait = guard.check(client_address(request.headers, peer), token_key)
+    if wait is not None:
+        raise TooManyRequests(
+            f"Too many attempts; retry in {wait} s.", code="rate_limited", headers={"Retry-After": str(wait)}
+        )
+
+
+def inbox_item(rating: Rating) -> InboxRating:
+    return InboxRating(
+        **{name: getattr(rating, name) for name in InboxRating.model_fields if name not in _DERIVED},
+        follow_up_done=bool(rating.follow_ups),
+        follow_ups=[FollowUpRead.model_validate(item) for item in rating.follow_ups],
+        appeal=AppealRead.model_validate(rating.appeal) if rating.appeal is not None else None,
+    )
+
+
+_DERIVED = {"follow_up_done", "follow_ups", "appeal"}
+
+
+@router.post(
+    "",
+    response_model=SubmittedRating,
+    status_code=status.HTTP_201_CREATED,
+    summary="Rate a closed ticket with an invitation token (the resident's app)",
+    responses={409: {"description": "Already rated"}, 410: {"description": "Invitation expired"}},
+)
+async def submit_rating(
+    data: TokenRatingCreate, request: Request, session: SessionDep, principal: MaybeCaller
+) -> SubmittedRating:
+    guard_request(request, data.token)
+    if data.channel.value == "in_person":
+        raise Forbidden("In-person ratings go through the staff app.", code="channel_not_allowed")
+    submission = service.Submission(
+        scores=data, channel=data.channel, rater_id=principal.user_id if principal is not None else None
+    )
+    rating = await service.submit_with_token(session, data.token, submission, utcnow())
+    return SubmittedRating.model_validate(rating)
+
+
+@router.get("", response_model=Page[InboxRating], summary="The department's inbox of ratings")
+async def list_ratings(
+    session: SessionDep,
+    principal: Caller,
+    page: Annotated[PageParameters, Depends(page_parameters)],
+    follow_up: Annotated[
+        Literal["required", "open", "done"] | None,
+        Query(description="required: flagged (2 or lower); open: flagged and nothing recorded yet; done."),
+    ] = None,
+    station_id: Annotated[uuid.UUID | None, Query()] = None,
+    social_worker_id: Annotated[str | None, Query(max_length=64)] = None,
+    department_id: Annotated[uuid.UUID | None, Query()] = None,
+) -> Page[InboxRating]:
+    scope = service.inbox_scope(principal)
+    items, next_cursor = await repository.page_inbox(
+        session,
+        page,
+        subdistrict_id=scope.subdistrict_id,
+        department_id=scope.department_id or department_id,
+        station_id=station_id,
+        social_worker_id=social_worker_id,
+        follow_up=follow_up,
+    )
+    return Page(items=[inbox_item(item) for item in items], next_cursor=next_cursor)
+
+
+@router.get("/appeals", response_model=Page[AppealRead], summary="Disputes about ratings")
+async def list_appeals(
+    session: SessionDep,
+    principal: Caller,
+    page: Annotated[PageParameters, Depends(page_parameters)],
+    status_filter: Annotated[Literal["pending", "upheld", "rejected"] | None, Query(alias="status")] = None,
+) -> Page[AppealRead]:
+    subdistrict_id, raised_by = service.appeals_scope(principal)
+    items, next_cursor = await repository.page_appeals(
+        session, page, subdistrict_id=subdistrict_id, raised_by=raised_by, status=status_filter
+    )
+    return Page(items=[AppealRead.model_validate(item) for item in items], next_cursor=next_cursor)
+
+
+@router.post("/appeals", response_model=AppealRead, status_code=status.HTTP_201_CREATED, summary="Dispute a rating")
+async def raise_appeal(data: AppealCreate, session: SessionDep, principal: Caller) -> AppealRead:
+    return AppealRead.model_validate(await service.raise_appeal(session, data, principal, utcnow()))
+
+
+@router.post("/appeals/{appeal_id}/decision", response_model=AppealRead, summary="The department decides")
+async def decide_appeal(
+    appeal_id: uuid.UUID, data: AppealDecision, session: SessionDep, principal: Caller
+) -> AppealRead:
+    return AppealRead.model_validate(await service.decide_appeal(session, appeal_id, data, principal, utcnow()))
+
+
+@router.get("/{rating_id}", response_model=InboxRating)
+async def get_rating(rating_id: uuid.UUID, session: SessionDep, principal: Caller) -> InboxRating:
+    return inbox_item(await service.visible_rating(session, rating_id, principal))
+
+
+@router.post(
+    "/{rating_id}/follow-ups",
+    response_model=FollowUpRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record what the department did about a rating",
+)
+async def record_follow_up(
+    rating_id: uuid.UUID, data: FollowUpCreate, session: SessionDep, principal: Caller
+) -> FollowUpRead:
+    return FollowUpRead.model_validate(await service.record_follow_up(session, rating_id, data, principal, utcnow()))

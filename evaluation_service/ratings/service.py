@@ -1,0 +1,350 @@
+"""Use cases for ratings, the department's inbox and appeals. They never commit: the caller's
+transaction does."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evaluation_service.events import (
+    APPEAL_DECIDED,
+    APPEAL_RAISED,
+    EVALUATION_SUBMITTED,
+    FOLLOW_UP_RECORDED,
+    outbox,
+)
+from evaluation_service.invitations.models import Invitation
+from evaluation_service.invitations.tokens import token_hash, well_formed
+from evaluation_service.ratings import repository
+from evaluation_service.ratings.models import Appeal, FollowUp, Rating
+from evaluation_service.ratings.routing import department_for
+from evaluation_service.ratings.schemas import AppealCreate, AppealDecision, Channel, FollowUpCreate, RatingScores
+from evaluation_service.reports.scoring import Rating as ScoredRating
+from evaluation_service.reports.scoring import needs_follow_up
+from evaluation_service.tickets.models import ClosedTicket
+from shared.auth import STATION_STAFF, Principal, Role
+from shared.errors import Conflict, Forbidden, NotFound, Problem, Unprocessable
+
+
+class Gone(Problem):
+    status, code, title = 410, "gone", "Gone"
+
+
+def uuid_claim(value: str | None) -> uuid.UUID | None:
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError as error:
+        raise Forbidden("The token's scope is not readable.", code="invalid_scope") from error
+
+
+# --- submitting a rating ---------------------------------------------------------------------------
+
+
+def _not_found() -> NotFound:
+    return NotFound("No such invitation.", code="invitation_not_found")
+
+
+async def invitation_for_token(session: AsyncSession, token: str) -> Invitation:
+    if not well_formed(token):
+        raise _not_found()
+    invitation = await repository.invitation_by_hash(session, token_hash(token))
+    if invitation is None:
+        raise _not_found()
+    return invitation
+
+
+def invitation_state(invitation: Invitation, now: datetime) -> str:
+    if invitation.redeemed_at is not None:
+        return "used"
+    if invitation.expires_at <= now:
+        return "expired"
+    return "open"
+
+
+def refuse_unusable(invitation: Invitation, now: datetime) -> None:
+    state = invitation_state(invitation, now)
+    if state == "used":
+        raise Conflict("This ticket has already been rated.", code="already_rated")
+    if state == "expired":
+        raise Gone("The invitation to rate this ticket has expired.", code="invitation_expired")
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    scores: RatingScores
+    channel: Channel
+    rater_id: str | None  # who is rating, when known (the resident's account, a staff caller)
+    submitted_by: str | None = None  # the staff member, for the in-person channel
+    resident_confirmed: bool = True
+
+
+async def submit(session: AsyncSession, invitation: Invitation, submission: Submission, now: datetime) -> Rating:
+    ticket = await session.get(ClosedTicket, invitation.ticket_id)
+    if ticket is None:  # an invitation exists only for a recorded closed ticket
+        raise _not_found()
+    handled_by = set(ticket.handled_by or ())
+    raters = {submission.rater_id, invitation.resident_id} - {None}
+    if raters & handled_by:
+        raise Forbidden("A staff member never rates a ticket they handled.", code="rater_handled_ticket")
+    refuse_unusable(invitation, now)
+    if not await repository.redeem(session, invitation.id, now):
+        # Lost a race, or the state changed since it was read: read it again and say why.
+        fresh = await repository.invitation_by_id(session, invitation.id, fresh=True)
+        assert fresh is not None
+        refuse_unusable(fresh, now)
+        raise Conflict("This ticket has already been rated.", code="already_rated")
+    scores = submission.scores
+    departments = await repository.departments_in(session, ticket.subdistrict_id)
+    comment = scores.comment.strip() if scores.comment else None
+    rating = Rating(
+        ticket_id=ticket.ticket_id,
+        invitation_id=invitation.id,
+        attitude=scores.attitude,
+        ability=scores.ability,
+        comment=comment or None,
+        channel=submission.channel.value,
+        submitted_by=submission.submitted_by,
+        resident_confirmed=submission.resident_confirmed,
+        social_worker_id=ticket.completed_by,
+        station_id=ticket.station_id,
+        community_id=ticket.community_id,
+        community_name=ticket.community_name,
+        subdistrict_id=ticket.subdistrict_id,
+        department_id=department_for(departments, ticket.subdistrict_id, ticket.service_category),
+        service_category=ticket.service_category,
+        ticket_closed_at=ticket.closed_at,
+        follow_up_required=needs_follow_up(ScoredRating(scores.attitude, scores.ability)),
+        submitted_at=now,
+    )
+    session.add(rating)
+    try:
+        await session.flush()
+    except IntegrityError as error:  # the unique constraint: another rating of this ticket won
+        raise Conflict("This ticket has already been rated.", code="already_rated") from error
+    await outbox.add(session, EVALUATION_SUBMITTED, submitted_event(rating), subject=str(rating.ticket_id))
+    return rating
+
+
+def submitted_event(rating: Rating) -> dict[str, Any]:
+    """What the department receives. Names no resident."""
+    return {
+        "rating_id": str(rating.id),
+        "ticket_id": str(rating.ticket_id),
+        "attitude": rating.attitude,
+        "ability": rating.ability,
+        "comment": rating.comment,
+        "channel": rating.channel,
+        "follow_up_required": rating.follow_up_required,
+        "social_worker_id": rating.social_worker_id,
+        "station_id": str(rating.station_id),
+        "community_id": str(rating.community_id) if rating.community_id else None,
+        "community_name": rating.community_name,
+        "subdistrict_id": str(rating.subdistrict_id),
+        "department_id": str(rating.department_id) if rating.department_id else None,
+        "service_category": rating.service_category,
+        "ticket_closed_at": rating.ticket_closed_at.isoformat(),
+        "submitted_at": rating.submitted_at.isoformat(),
+    }
+
+
+async def submit_with_token(session: AsyncSession, token: str, submission: Submission, now: datetime) -> Rating:
+    invitation = await invitation_for_token(session, token)
+    return await submit(session, invitation, submission, now)
+
+
+async def submit_in_person(
+    session: AsyncSession,
+    invitation_id: uuid.UUID,
+    scores: RatingScores,
+    resident_confirmed: bool,
+    principal: Principal,
+    now: datetime,
+) -> Rating:
+    invitation = await repository.invitation_by_id(session, invitation_id)
+    if invitation is None or not (
+        principal.has_role(*STATION_STAFF) and principal.station_id == str(invitation.station_id)
+    ):
+        raise _not_found()
+    if not resident_confirmed:
+        raise Unprocessable(
+            "The resident must confirm the scores before staff submit them.",
+            field="resident_confirmed",
+            code="resident_not_confirmed",
+        )
+    submission = Submission(
+        scores=scores,
+        channel=Channel.in_person,
+        rater_id=None,  # the resident rates; staff only carry the scores
+        submitted_by=principal.user_id,
+        resident_confirmed=True,
+    )
+    return await submit(session, invitation, submission, now)
+
+
+# --- the department's inbox ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InboxScope:
+    subdistrict_id: uuid.UUID | None
+    department_id: uuid.UUID | None
+
+
+def inbox_scope(principal: Principal) -> InboxScope:
+    """District admins see every rating; a subdistrict's departments and admin see that subdistrict's;
+    a district-level department sees what was routed to it. Station staff and residents see none."""
+    if principal.is_district_admin:
+        return InboxScope(None, None)
+    if principal.has_role(Role.department, Role.subdistrict_admin):
+        subdistrict_id = uuid_claim(principal.subdistrict_id)
+        if subdistrict_id is not None:
+            return InboxScope(subdistrict_id, None)
+        department_id = uuid_claim(principal.department_id)
+        if department_id is not None and principal.has_role(Role.department):
+            return InboxScope(None, department_id)
+    raise Forbidden("Only the functional departments read ratings.", code="role_required")
+
+
+def in_scope(scope: InboxScope, rating: Rating) -> bool:
+    if scope.subdistrict_id is not None and rating.subdistrict_id != scope.subdistrict_id:
+        return False
+    return scope.department_id is None or rating.department_id == scope.department_id
+
+
+async def visible_rating(session: AsyncSession, rating_id: uuid.UUID, principal: Principal) -> Rating:
+    scope = inbox_scope(principal)
+    rating = await repository.get_rating(session, rating_id)
+    if rating is None or not in_scope(scope, rating):
+        raise NotFound("No such rating.", code="rating_not_found")
+    return rating
+
+
+def _require_department(principal: Principal) -> InboxScope:
+    if not principal.has_role(Role.department):
+        raise Forbidden("Only a functional department does this.", code="role_required")
+    return inbox_scope(principal)
+
+
+async def record_follow_up(
+    session: AsyncSession, rating_id: uuid.UUID, data: FollowUpCreate, principal: Principal, now: datetime
+) -> FollowUp:
+    scope = _require_department(principal)
+    rating = await repository.get_rating(session, rating_id)
+    if rating is None or not in_scope(scope, rating):
+        raise NotFound("No such rating.", code="rating_not_found")
+    follow_up = FollowUp(
+        rating_id=rating.id,
+        department_id=uuid_claim(principal.department_id),
+        recorded_by=principal.user_id,
+        action=data.action.value,
+        note=data.note,
+        recorded_at=now,
+    )
+    session.add(follow_up)
+    await session.flush()
+    await outbox.add(
+        session,
+        FOLLOW_UP_RECORDED,
+        {
+            "follow_up_id": str(follow_up.id),
+            "rating_id": str(rating.id),
+            "ticket_id": str(rating.ticket_id),
+            "action": follow_up.action,
+            "recorded_by": follow_up.recorded_by,
+            "recorded_at": now.isoformat(),
+        },
+        subject=str(rating.ticket_id),
+    )
+    return follow_up
+
+
+# --- appeals ---------------------------------------------------------------------------------------
+
+
+async def raise_appeal(session: AsyncSession, data: AppealCreate, principal: Principal, now: datetime) -> Appeal:
+    """The rated social worker (or their station's secretary) disputes a rating of one of their tickets.
+    They never see the rating itself: the appeal names the ticket."""
+    rating = await repository.rating_for_ticket(session, data.ticket_id)
+    is_rated_worker = rating is not None and principal.user_id == rating.social_worker_id
+    is_secretary = (
+        rating is not None and principal.has_role(Role.secretary) and principal.station_id == str(rating.station_id)
+    )
+    if rating is None or not (is_rated_worker or is_secretary):
+        raise NotFound("No rating of this ticket that the caller may dispute.", code="rating_not_found")
+    appeal = Appeal(
+        rating_id=rating.id,
+        ticket_id=rating.ticket_id,
+        subdistrict_id=rating.subdistrict_id,
+        raised_by=principal.user_id,
+        reason=data.reason,
+        raised_at=now,
+        status="pending",
+    )
+    session.add(appeal)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise Conflict("This rating has already been disputed.", code="appeal_exists") from error
+    await outbox.add(
+        session,
+        APPEAL_RAISED,
+        {
+            "appeal_id": str(appeal.id),
+            "rating_id": str(rating.id),
+            "ticket_id": str(rating.ticket_id),
+            "subdistrict_id": str(rating.subdistrict_id),
+            "department_id": str(rating.department_id) if rating.department_id else None,
+            "raised_by": appeal.raised_by,
+        },
+        subject=str(rating.ticket_id),
+    )
+    return appeal
+
+
+async def decide_appeal(
+    session: AsyncSession, appeal_id: uuid.UUID, data: AppealDecision, principal: Principal, now: datetime
+) -> Appeal:
+    scope = _require_department(principal)
+    appeal = await repository.get_appeal(session, appeal_id, for_update=True)
+    rating = await repository.get_rating(session, appeal.rating_id) if appeal is not None else None
+    if appeal is None or rating is None or not in_scope(scope, rating):
+        raise NotFound("No such appeal.", code="appeal_not_found")
+    if appeal.status != "pending":
+        raise Conflict(f"The appeal was already {appeal.status}.", code="appeal_already_decided")
+    appeal.status = data.outcome.value
+    appeal.decided_by = principal.user_id
+    appeal.decision_note = data.note
+    appeal.decided_at = now
+    await session.flush()
+    await outbox.add(
+        session,
+        APPEAL_DECIDED,
+        {
+            "appeal_id": str(appeal.id),
+            "rating_id": str(appeal.rating_id),
+            "ticket_id": str(appeal.ticket_id),
+            "outcome": appeal.status,
+            "decided_by": appeal.decided_by,
+            "decided_at": now.isoformat(),
+        },
+        subject=str(appeal.ticket_id),
+    )
+    return appeal
+
+
+def appeals_scope(principal: Principal) -> tuple[uuid.UUID | None, str | None]:
+    """(subdistrict, raised_by) filters: departments see their subdistrict's, staff their own."""
+    if principal.is_district_admin:
+        return None, None
+    if principal.has_role(Role.department, Role.subdistrict_admin) and principal.subdistrict_id:
+        return uuid_claim(principal.subdistrict_id), None
+    if principal.has_role(*STATION_STAFF):
+        return None, principal.user_id
+    raise Forbidden("This role sees no appeals.", code="role_required")

@@ -1,0 +1,155 @@
+"""The evaluation service on its own: a real app with its own database, events fed to its consumer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from evaluation_service.app import create_app, definition
+from evaluation_service.invitations.models import Invitation
+from evaluation_service.settings import EvaluationSettings
+from shared.database import Database
+from shared.events import EventEnvelope, InProcessBus
+from shared.ids import stable_id, utcnow
+from shared.service import run_migrations
+from tests.conftest import DEMO_STATION_ID, DEMO_SUBDISTRICT_ID, bearer
+
+SOCIAL_WORKER = str(stable_id("staff", "陆家嘴街道", "市新居委会", "social_worker"))
+RECEPTIONIST = str(stable_id("staff", "陆家嘴街道", "市新居委会", "receptionist"))
+SECRETARY = str(stable_id("staff", "陆家嘴街道", "市新居委会", "secretary"))
+RESIDENT = str(stable_id("resident", "demo"))
+DEPARTMENT = str(stable_id("department", "陆家嘴街道", "civil_affairs"))
+DEMO_COMMUNITY_ID = str(stable_id("community", "陆家嘴街道", "市新居委会"))
+OTHER_SUBDISTRICT_ID = str(stable_id("subdistrict", "金桥镇"))
+OTHER_STATION_ID = str(stable_id("station", "金桥镇", "张桥"))
+
+
+def staff(user: str = SOCIAL_WORKER, role: str = "social_worker", station_id: str = DEMO_STATION_ID) -> dict:
+    return bearer(role, user, station_id=station_id, subdistrict_id=DEMO_SUBDISTRICT_ID)
+
+
+def department(subdistrict_id: str = DEMO_SUBDISTRICT_ID, department_id: str = DEPARTMENT) -> dict:
+    return bearer(
+        "department", "dept-user-" + department_id[:8], department_id=department_id, subdistrict_id=subdistrict_id
+    )
+
+
+def resident(user: str = RESIDENT) -> dict:
+    return bearer("resident", user)
+
+
+def ticket_closed(**overrides: Any) -> dict[str, Any]:
+    """A ticket.closed payload with every field of the contract in the briefing."""
+    closed_at = overrides.pop("closed_at", utcnow() - timedelta(hours=1))
+    data: dict[str, Any] = {
+        "ticket_id": str(uuid.uuid4()),
+        "station_id": DEMO_STATION_ID,
+        "subdistrict_id": DEMO_SUBDISTRICT_ID,
+        "community_id": DEMO_COMMUNITY_ID,
+        "community_name": "市新居委会",
+        "service_category": "government_affairs",
+        "responsibility_level": "first_inquiry",
+        "owner_id": SOCIAL_WORKER,
+        "completed_by": SOCIAL_WORKER,
+        "resident_id": RESIDENT,
+        "handled_by": [RECEPTIONIST, SOCIAL_WORKER],
+        "status": "closed",
+        "created_at": (closed_at - timedelta(hours=3)).isoformat(),
+        "accepted_at": (closed_at - timedelta(hours=2, minutes=50)).isoformat(),
+        "closed_at": closed_at.isoformat(),
+        "accepted_on_time": True,
+        "resolved_on_time": True,
+        "acceptance_working_minutes": 10,
+        "resolution_working_minutes": 170,
+    }
+    data.update(overrides)
+    return data
+
+
+@dataclass
+class Harness:
+    app: FastAPI
+    client: httpx.AsyncClient
+    database: Database
+    bus: InProcessBus
+    settings: EvaluationSettings
+
+    async def publish(self, event_type: str, data: dict[str, Any], time: datetime | None = None) -> EventEnvelope:
+        envelope = EventEnvelope(type=event_type, source="/tests", data=data, time=time or utcnow())
+        await self.bus.publish(envelope)
+        return envelope
+
+    async def close_ticket(self, **overrides: Any) -> dict[str, Any]:
+        data = ticket_closed(**overrides)
+        await self.publish("ticket.closed", data)
+        return data
+
+    async def invitation(self, ticket_id: str) -> Invitation:
+        async with self.database.sessionmaker() as session:
+            invitation = await session.scalar(sa.select(Invitation).where(Invitation.ticket_id == uuid.UUID(ticket_id)))
+        assert invitation is not None, "no invitation for the ticket"
+        return invitation
+
+    async def link(self, ticket_id: str, headers: dict | None = None) -> dict[str, Any]:
+        invitation = await self.invitation(ticket_id)
+        response = await self.client.post(
+            f"/api/v1/evaluations/invitations/{invitation.id}/token", headers=headers or staff()
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def closed_with_token(self, **overrides: Any) -> tuple[dict[str, Any], str]:
+        data = await self.close_ticket(**overrides)
+        return data, (await self.link(data["ticket_id"]))["token"]
+
+    def dead_letters(self) -> list[EventEnvelope]:
+        return self.bus.dead_letters("evaluation")
+
+    async def scalar(self, query: Any) -> Any:
+        async with self.database.sessionmaker() as session:
+            return await session.scalar(query)
+
+    async def outbox_events(self, event_type: str) -> list[EventEnvelope]:
+        from shared.events.tables import outbox_message
+
+        async with self.database.sessionmaker() as session:
+            payloads = (
+                await session.scalars(
+                    sa.select(outbox_message.c.payload).where(outbox_message.c.event_type == event_type)
+                )
+            ).all()
+        return [EventEnvelope.from_json(payload) for payload in payloads]
+
+
+def evaluation_settings(database_url: str, **overrides: Any) -> EvaluationSettings:
+    return EvaluationSettings(
+        mode="embedded", database_url=database_url, consumer_retry_delay_ms=20, consumer_max_retries=1, **overrides
+    )
+
+
+@asynccontextmanager
+async def harness_for(database_url: str, **overrides: Any) -> AsyncIterator[Harness]:
+    settings = evaluation_settings(database_url, **overrides)
+    await run_migrations(definition, settings)
+    app = create_app(settings)
+    runtime = app.state.runtime
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://evaluation.test") as client:
+            yield Harness(app, client, runtime.database, runtime.bus, settings)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with harness_for(f"sqlite+aiosqlite:///{tmp_path / 'evaluation.db'}") as value:
+        yield value

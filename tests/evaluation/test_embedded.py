@@ -1,0 +1,71 @@
+"""The evaluation service in the whole embedded system, through the gateway, with the demo data."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import DEMO_STATION_ID, bearer, eventually, staff_headers
+from tests.evaluation.conftest import SOCIAL_WORKER, department
+
+
+async def _login(client, username: str) -> dict[str, str]:
+    response = await client.post("/auth/token", data={"username": username, "password": f"demo-{username}"})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def test_from_a_closed_ticket_to_the_departments_inbox_through_the_gateway(client):
+    worker = await _login(client, "social_worker")
+    created = await client.post(
+        "/api/v1/tickets",
+        headers=worker,
+        json={
+            "station_id": DEMO_STATION_ID,
+            "channel": "walk_in",
+            "service_category": "government_affairs",
+            "description": "换领医疗记录册",
+        },
+    )
+    assert created.status_code == 201, created.text
+    ticket_id = created.json()["id"]
+    assert (await client.post(f"/api/v1/tickets/{ticket_id}/close", headers=worker, json={})).status_code == 200
+
+    invitation: dict = {}
+
+    async def invited() -> bool:
+        listed = await client.get("/api/v1/evaluations/invitations", params={"ticket_id": ticket_id}, headers=worker)
+        invitation.update(*(listed.json()["items"] or [{}]))
+        return bool(invitation)
+
+    await eventually(invited)
+    link = await client.post(f"/api/v1/evaluations/invitations/{invitation['id']}/token", headers=worker)
+    assert link.status_code == 201, link.text
+    path = re.sub(r"^https?://[^/]+", "", link.json()["url"])
+    page = await client.get(path)
+    assert page.status_code == 200 and "服务评价" in page.text
+    thanks = await client.post(path, data={"attitude": "2", "ability": "4", "comment": "等候时间太长"})
+    assert thanks.status_code == 200 and "感谢" in thanks.text
+
+    inbox = await client.get(
+        "/api/v1/ratings", params={"follow_up": "open"}, headers=await _login(client, "department")
+    )
+    mine = [item for item in inbox.json()["items"] if item["ticket_id"] == ticket_id]
+    assert mine and mine[0]["comment"] == "等候时间太长" and mine[0]["social_worker_id"] == SOCIAL_WORKER
+
+
+async def test_the_demo_holds_a_year_of_ratings_for_the_assessment(client):
+    response = await client.get(
+        "/api/v1/performance-assessments", params={"year": 2025}, headers=bearer("district_admin")
+    )
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert SOCIAL_WORKER in {item["staff_id"] for item in items}
+    assert all(item["ratings"]["count"] > 0 for item in items)
+    report = await client.get("/api/v1/evaluations/reports/subdistricts", params={"year": 2025}, headers=department())
+    assert report.status_code == 200 and len(report.json()["items"]) == 1
+    html = await client.get(
+        "/api/v1/performance-assessments",
+        params={"year": 2025, "format": "html"},
+        headers=staff_headers("secretary", subject="sec"),
+    )
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")

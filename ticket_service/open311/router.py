@@ -1,0 +1,383 @@
+"""Open311 GeoReport v2 for other district systems, under /open311/v2.
+
+Services are the stations' service items; requests are tickets. Every path answers in `.json` or
+`.xml`; errors come in the spec's shape (`[{"code", "description"}]`, `<errors><error>`) with 400, 403
+or 404, in the format asked for. Empty parameters count as absent. Only POST needs an `api_key`.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import Principal, Role
+from shared.errors import Problem
+from shared.service import SessionDep
+from ticket_service.clock import Now
+from ticket_service.open311.formats import FORMATS, Open311Error, error_response, render
+from ticket_service.open311.keys import find_active
+from ticket_service.stations import repository as stations
+from ticket_service.stations.models import StationCopy
+from ticket_service.tickets import service
+from ticket_service.tickets.catalogue import CATEGORY_BY_CODE, ITEM_BY_CODE, ITEMS
+from ticket_service.tickets.models import Ticket
+from ticket_service.tickets.router import sla_policy
+from ticket_service.tickets.schemas import Channel, Location, TicketCreate
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-11-25T00:00:00+08:00"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MAX_RESULTS = 1000
+DEFAULT_WINDOW = timedelta(days=90)
+CLOSED = {"resolved", "closed", "cancelled"}
+NEAREST_STATION_KM = 10.0
+
+
+def _params(request: Request) -> dict[str, str]:
+    return {key: value.strip() for key, value in request.query_params.items() if value.strip()}
+
+
+async def _answer(request: Request, fmt: str, session: AsyncSession, work: Callable[[str], Awaitable[Response]]):
+    if fmt not in FORMATS:
+        return error_response("json", 400, f"Unsupported format {fmt!r}: use .json or .xml.")
+    try:
+        jurisdiction = _params(request).get("jurisdiction_id")
+        expected = request.app.state.runtime.settings.open311_jurisdiction_id
+        if jurisdiction is not None and jurisdiction != expected:
+            raise Open311Error(404, f"jurisdiction_id {jurisdiction} not found; this endpoint serves {expected}.")
+        return await work(fmt)
+    except Open311Error as error:
+        await session.rollback()  # nothing half-written
+        return error_response(fmt, error.status, error.description)
+
+
+def _datetime(value: datetime | None) -> str | None:
+    return value.astimezone(SHANGHAI).isoformat(timespec="seconds") if value is not None else None
+
+
+# --- discovery and services ------------------------------------------------------------------------
+
+
+@router.get("/discovery.{fmt}", summary="Open311 discovery")
+async def discovery(fmt: str, request: Request, session: SessionDep) -> Response:
+    async def work(fmt: str) -> Response:
+        settings = request.app.state.runtime.settings
+        base = str(request.base_url).rstrip("/") + "/open311/v2"
+        data = {
+            "changeset": CHANGESET,
+            "contact": settings.open311_contact,
+            "key_service": "Ask the district administrator for an API key (POST /api/v1/api-keys).",
+            "endpoints": [
+                {
+                    "specification": SPECIFICATION,
+                    "url": base,
+                    "changeset": CHANGESET,
+                    "type": "production",
+                    "formats": ["application/json", "text/xml"],
+                }
+            ],
+        }
+        return render(fmt, data, "discovery")
+
+    return await _answer(request, fmt, session, work)
+
+
+def _service(item) -> dict[str, Any]:
+    category = CATEGORY_BY_CODE[item.category]
+    return {
+        "service_code": item.code,
+        "service_name": item.name,
+        "description": f"{category.name} / {category.name_en}",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": ",".join(part for part in (category.code, category.name_en) if part),
+        "group": category.name,
+    }
+
+
+@router.get("/services.{fmt}", summary="Service list: the stations' service items")
+async def services(fmt: str, request: Request, session: SessionDep) -> Response:
+    async def work(fmt: str) -> Response:
+        return render(fmt, [_service(item) for item in ITEMS], "services", "service")
+
+    return await _answer(request, fmt, session, work)
+
+
+@router.get("/services/{service_code}.{fmt}", summary="Service definition")
+async def service_definition(service_code: str, fmt: str, request: Request, session: SessionDep) -> Response:
+    async def work(fmt: str) -> Response:
+        if service_code not in ITEM_BY_CODE:
+            raise Open311Error(404, f"service_code {service_code} not found.")
+        data = {
+            "service_code": service_code,
+            "attributes": [
+                {
+                    "variable": True,
+                    "code": "station_id",
+                    "datatype": "string",
+                    "required": False,
+                    "datatype_description": "A station id (UUID). Without it, the station nearest to lat/long.",
+                    "order": 1,
+                    "description": "The doorstep service station that should handle the request.",
+                },
+                {
+                    "variable": True,
+                    "code": "channel",
+                    "datatype": "singlevaluelist",
+                    "required": False,
+                    "datatype_description": None,
+                    "order": 2,
+                    "description": "How the resident reached the district system.",
+                    "values": [{"key": "web", "name": "网上"}, {"key": "app", "name": "移动应用"}],
+                },
+            ],
+        }
+        return render(fmt, data, "service_definition")
+
+    return await _answer(request, fmt, session, work)
+
+
+# --- requests --------------------------------------------------------------------------------------
+
+
+def service_code_of(ticket: Ticket) -> str:
+    return ticket.service_item or ticket.service_category
+
+
+def request_view(ticket: Ticket, station: StationCopy | None) -> dict[str, Any]:
+    closed = ticket.status in CLOSED
+    updated = ticket.closed_at or ticket.cancelled_at or ticket.resolved_at if closed else ticket.updated_at
+    item = ITEM_BY_CODE.get(service_code_of(ticket))
+    return {
+        "service_request_id": str(ticket.id),
+        "status": "closed" if closed else "open",
+        "status_notes": ticket.status,
+        "service_name": item.name if item else ticket.service_category,
+        "service_code": service_code_of(ticket),
+        "description": ticket.description[:4000],
+        "agency_responsible": station.name if station is not None else None,
+        "service_notice": None,
+        "requested_datetime": _datetime(ticket.created_at),
+        "updated_datetime": _datetime(updated or ticket.updated_at),
+        "expected_datetime": _datetime(ticket.resolution_due_at) if not closed else None,
+        "address": ticket.location_address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": ticket.latitude,
+        "long": ticket.longitude,
+        "media_url": ticket.media_urls[0] if ticket.media_urls else None,
+    }
+
+
+async def _views(session: AsyncSession, tickets: list[Ticket]) -> list[dict[str, Any]]:
+    station_ids = {ticket.station_id for ticket in tickets}
+    rows = await session.scalars(sa.select(StationCopy).where(StationCopy.id.in_(station_ids))) if tickets else []
+    by_id = {station.id: station for station in rows}
+    return [request_view(ticket, by_id.get(ticket.station_id)) for ticket in tickets]
+
+
+def _parse_datetime(value: str, name: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a W3C datetime, e.g. 2026-01-01T00:00:00Z.") from None
+    if parsed.tzinfo is None:
+        raise Open311Error(400, f"{name} needs a time zone, e.g. 2026-01-01T00:00:00+08:00.")
+    return parsed
+
+
+@router.get("/requests.{fmt}", summary="Service requests (tickets)")
+async def get_requests(fmt: str, request: Request, session: SessionDep, now: Now) -> Response:
+    async def work(fmt: str) -> Response:
+        params = _params(request)
+        query = sa.select(Ticket)
+        if "service_request_id" in params:
+            ids = []
+            for part in params["service_request_id"].split(","):
+                try:
+                    ids.append(uuid.UUID(part.strip()))
+                except ValueError:
+                    raise Open311Error(400, f"service_request_id {part.strip()!r} is not a request id.") from None
+            query = query.where(Ticket.id.in_(ids))
+        else:
+            if "service_code" in params:
+                codes = [code.strip() for code in params["service_code"].split(",") if code.strip()]
+                unknown = [code for code in codes if code not in ITEM_BY_CODE]
+                if unknown:
+                    raise Open311Error(404, f"service_code {unknown[0]} not found.")
+                query = query.where(
+                    sa.or_(
+                        Ticket.service_item.in_(codes),
+                        sa.and_(Ticket.service_item.is_(None), Ticket.service_category.in_(codes)),
+                    )
+                )
+            start = _parse_datetime(params["start_date"], "start_date") if "start_date" in params else None
+            end = _parse_datetime(params["end_date"], "end_date") if "end_date" in params else None
+            if start is None and end is None:
+                start = now - DEFAULT_WINDOW
+            elif start is None:
+                start = end - DEFAULT_WINDOW
+            elif end is not None and end - start > DEFAULT_WINDOW:
+                raise Open311Error(400, "start_date and end_date may not span more than 90 days.")
+            if end is not None and end < start:
+                raise Open311Error(400, "end_date is before start_date.")
+            query = query.where(Ticket.created_at >= start)
+            if end is not None:
+                query = query.where(Ticket.created_at <= end)
+            if "status" in params:
+                wanted = {part.strip() for part in params["status"].split(",") if part.strip()}
+                if not wanted <= {"open", "closed"}:
+                    raise Open311Error(400, "status is open, closed, or both comma separated.")
+                if wanted == {"open"}:
+                    query = query.where(Ticket.status.not_in(CLOSED))
+                elif wanted == {"closed"}:
+                    query = query.where(Ticket.status.in_(CLOSED))
+        tickets = list(await session.scalars(query.order_by(Ticket.id.desc()).limit(MAX_RESULTS)))
+        return render(fmt, await _views(session, tickets), "service_requests", "request")
+
+    return await _answer(request, fmt, session, work)
+
+
+@router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
+async def get_request(service_request_id: str, fmt: str, request: Request, session: SessionDep) -> Response:
+    async def work(fmt: str) -> Response:
+        try:
+            ticket_id = uuid.UUID(service_request_id)
+        except ValueError:
+            raise Open311Error(404, f"service_request_id {service_request_id} not found.") from None
+        ticket = await session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise Open311Error(404, f"service_request_id {service_request_id} not found.")
+        return render(fmt, await _views(session, [ticket]), "service_requests", "request")
+
+    return await _answer(request, fmt, session, work)
+
+
+@router.get("/tokens/{token}.{fmt}", summary="The request id for a POST's token")
+async def get_token(token: str, fmt: str, request: Request, session: SessionDep) -> Response:
+    async def work(fmt: str) -> Response:
+        ticket = await session.scalar(sa.select(Ticket).where(Ticket.open311_token == token)) if token else None
+        if ticket is None:
+            raise Open311Error(404, f"token {token} not found.")
+        data = [{"service_request_id": str(ticket.id), "token": token}]
+        return render(fmt, data, "service_requests", "request")
+
+    return await _answer(request, fmt, session, work)
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+def _number(form: dict[str, str], name: str, low: float, high: float) -> float | None:
+    if name not in form:
+        return None
+    try:
+        value = float(form[name])
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a number.") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise Open311Error(400, f"{name} is out of range.")
+    return value
+
+
+async def _station_for(session: AsyncSession, form: dict[str, str], lat: float | None, lon: float | None):
+    if "attribute[station_id]" in form:
+        try:
+            station = await stations.get_station(session, uuid.UUID(form["attribute[station_id]"]))
+        except ValueError:
+            station = None
+        if station is None:
+            raise Open311Error(400, "attribute[station_id] is not a station of this district.")
+        return station
+    if lat is None or lon is None:
+        raise Open311Error(400, "Give lat and long (or attribute[station_id]) so the request reaches a station.")
+    located = await stations.all_located_stations(session)
+    if not located:
+        raise Open311Error(400, "No station is known near this location.")
+    nearest = min(located, key=lambda station: _distance_km(lat, lon, station.latitude, station.longitude))
+    if _distance_km(lat, lon, nearest.latitude, nearest.longitude) > NEAREST_STATION_KM:
+        raise Open311Error(400, "The location is not near any station of this district.")
+    return nearest
+
+
+@router.post("/requests.{fmt}", summary="Create a service request (form fields; needs api_key)")
+async def post_request(fmt: str, request: Request, session: SessionDep, now: Now) -> Response:
+    async def work(fmt: str) -> Response:
+        raw = await request.form()
+        form = {key: value.strip() for key, value in raw.items() if isinstance(value, str) and value.strip()}
+        key = await find_active(session, form.get("api_key", ""))
+        if key is None:
+            raise Open311Error(403, "api_key was not provided or is not valid.")
+        code = form.get("service_code")
+        if code is None:
+            raise Open311Error(400, "service_code was not provided.")
+        item = ITEM_BY_CODE.get(code)
+        if item is None:
+            raise Open311Error(404, f"service_code {code} not found.")
+        lat = _number(form, "lat", -90, 90)
+        lon = _number(form, "long", -180, 180)
+        if (lat is None) != (lon is None):
+            raise Open311Error(400, "Give lat and long together.")
+        if lat is None and "address_string" not in form and "address_id" not in form:
+            raise Open311Error(400, "A location is required: lat and long, address_string or address_id.")
+        station = await _station_for(session, form, lat, lon)
+        channel = form.get("attribute[channel]", "web")
+        if channel not in ("web", "app"):
+            raise Open311Error(400, "attribute[channel] is web or app.")
+        name = " ".join(part for part in (form.get("first_name"), form.get("last_name")) if part) or None
+        phone = form.get("phone")
+        description = form.get("description") or item.name
+        contact = [part for part in (name if not phone else None, form.get("email")) if part]
+        if contact:
+            description = f"{description}\n联系人: {' / '.join(contact)}"
+        try:
+            data = TicketCreate(
+                station_id=station.id,
+                channel=Channel(channel),
+                service_item=item.code,
+                description=description[:4000],
+                resident_name=name if phone else None,
+                resident_phone=phone if name else None,
+                resident_id=form.get("account_id"),
+                location=Location(address=form.get("address_string"), latitude=lat, longitude=lon),
+                media_urls=[form["media_url"]] if "media_url" in form else [],
+            )
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first.get("loc", ()))
+            field = {"resident_phone": "phone", "media_urls.0": "media_url", "resident_name": "first_name"}.get(
+                field, field
+            )
+            raise Open311Error(400, f"{field}: {first.get('msg', 'invalid')}") from None
+        principal = Principal(user_id=key.client_id, roles=frozenset({Role.integration_client.value}))
+        try:
+            ticket, _ = await service.create_ticket(session, data, principal, now, sla_policy(request))
+        except Problem as problem:
+            raise Open311Error(403 if problem.status == 403 else 400, problem.detail) from None
+        answer = [
+            {
+                "service_request_id": str(ticket.id),
+                "token": ticket.open311_token,
+                "service_notice": service.notice(ticket, now) or "",
+                "account_id": ticket.resident_id,
+            }
+        ]
+        return render(fmt, answer, "service_requests", "request")
+
+    return await _answer(request, fmt, session, work)

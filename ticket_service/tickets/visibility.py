@@ -1,0 +1,81 @@
+"""Who sees which tickets.
+
+Staff see their station's tickets, secretaries their community's, departments those assigned to
+them or in their subdistrict, residents their own, integration clients those they raised, district
+admins all. Whoever owns a ticket sees it. Anyone else: 404 for one ticket (they learn nothing of it),
+403 for a list their role cannot have.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from shared.auth import Principal, Role
+from shared.errors import Forbidden
+from ticket_service.tickets.models import Ticket
+
+_STATION_DESK = (Role.receptionist, Role.social_worker)
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def owns(principal: Principal, ticket: Ticket) -> bool:
+    if ticket.owner_kind == "department":
+        return principal.has_role(Role.department) and principal.department_id == ticket.owner_id
+    return ticket.owner_id is not None and ticket.owner_id == principal.user_id
+
+
+def can_see(principal: Principal, ticket: Ticket) -> bool:
+    if principal.is_district_admin or owns(principal, ticket):
+        return True
+    if principal.has_role(*_STATION_DESK) and principal.station_id == str(ticket.station_id):
+        return True
+    if principal.has_role(Role.secretary):
+        if ticket.community_id is not None and principal.community_id == str(ticket.community_id):
+            return True
+        if principal.station_id == str(ticket.station_id):
+            return True
+    if principal.has_role(Role.department) and ticket.subdistrict_id is not None:
+        if principal.subdistrict_id == str(ticket.subdistrict_id):
+            return True
+    if principal.has_role(Role.resident) and ticket.resident_id == principal.user_id:
+        return True
+    return principal.has_role(Role.integration_client) and ticket.created_by == principal.user_id
+
+
+def list_scope(principal: Principal) -> sa.ColumnElement[bool] | None:
+    """The SQL condition for the tickets the caller may list; None means all (district admins)."""
+    if principal.is_district_admin:
+        return None
+    clauses: list[sa.ColumnElement[bool]] = []
+    station_id = _uuid(principal.station_id)
+    community_id = _uuid(principal.community_id)
+    subdistrict_id = _uuid(principal.subdistrict_id)
+    if principal.has_role(*_STATION_DESK) and station_id is not None:
+        clauses.append(Ticket.station_id == station_id)
+    if principal.has_role(Role.secretary):
+        if community_id is not None:
+            clauses.append(Ticket.community_id == community_id)
+        if station_id is not None:
+            clauses.append(Ticket.station_id == station_id)
+    if principal.has_role(Role.department):
+        if principal.department_id:
+            clauses.append(sa.and_(Ticket.owner_kind == "department", Ticket.owner_id == principal.department_id))
+        if subdistrict_id is not None:
+            clauses.append(Ticket.subdistrict_id == subdistrict_id)
+        # A department's person named owner under backstop.
+        clauses.append(sa.and_(Ticket.owner_kind == "person", Ticket.owner_id == principal.user_id))
+    if principal.has_role(Role.resident):
+        clauses.append(Ticket.resident_id == principal.user_id)
+    if principal.has_role(Role.integration_client):
+        clauses.append(Ticket.created_by == principal.user_id)
+    if not clauses:
+        raise Forbidden("This role cannot list tickets.", code="role_required")
+    return clauses[0] if len(clauses) == 1 else sa.or_(*clauses)
