@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from shared.ids import utcnow
 
 
-def current_time(request: Request) -> datetime:
+async def current_time(request: Request) -> datetime:
     clock = getattr(request.app.state, "clock", None)
     return clock() if clock is not None else utcnow()
 

@@ -11,7 +11,7 @@ from catalog_service.stations.geography import GeographyError, WalkingModel
 from shared.errors import Unprocessable
 
 
-def catalog_settings(request: Request) -> CatalogSettings:
+async def catalog_settings(request: Request) -> CatalogSettings:
     return cast(CatalogSettings, request.app.state.runtime.settings)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import jwt
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import utcnow
@@ -77,6 +78,7 @@ class TokenVerifier:
         self.audience = settings.jwt_audience
         self._secret = settings.jwt_secret
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True) if settings.jwt_jwks_url else None
+        self.may_block = self._jwks is not None
 
     def verify(self, token: str) -> Principal:
         try:
@@ -137,14 +139,23 @@ def _verifier(request: Request) -> TokenVerifier:
     return request.app.state.token_verifier
 
 
-def optional_principal(request: Request) -> Principal | None:
+def principal_of(request: Request) -> Principal | None:
+    """The caller named by the request's bearer token, or None without one (may fetch JWKS keys: blocking)."""
     token = bearer_token(request)
     if token is None:
         return None
     return _verifier(request).verify(token)
 
 
-def current_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:
+async def optional_principal(request: Request) -> Principal | None:
+    # Async so FastAPI does not hop to a worker thread per request; only a JWKS key fetch may block.
+    verifier = _verifier(request)
+    if verifier.may_block:
+        return await run_in_threadpool(principal_of, request)
+    return principal_of(request)
+
+
+async def current_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:
     if principal is None:
         raise Unauthorized("A bearer token is required.", code="token_missing")
     return principal
@@ -153,7 +164,7 @@ def current_principal(principal: Principal | None = Depends(optional_principal))
 def require_roles(*roles: str) -> Callable[..., Principal]:
     """A dependency that admits only callers holding one of `roles`."""
 
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
         if not principal.has_role(*roles):
             raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.", code="role_required")
         return principal

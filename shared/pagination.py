@@ -41,7 +41,7 @@ def decode_cursor(cursor: str) -> uuid.UUID:
         ) from error
 
 
-def page_parameters(
+async def page_parameters(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = 50,
     cursor: Annotated[str | None, Query(description="From the previous page's `next_cursor`.")] = None,
 ) -> PageParameters:

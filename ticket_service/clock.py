@@ -17,7 +17,7 @@ from shared.ids import utcnow
 Clock = Callable[[], datetime]
 
 
-def current_time(request: Request) -> datetime:
+async def current_time(request: Request) -> datetime:
     clock: Clock = getattr(request.app.state, "clock", utcnow)
     return clock().astimezone(UTC)
 

@@ -15,7 +15,7 @@ from evaluation_service.page.ratelimit import RatingGuard, client_address
 from evaluation_service.ratings import service
 from evaluation_service.ratings.schemas import COMMENT_MAX_LENGTH, Channel, RatingScores
 from evaluation_service.tickets.models import ClosedTicket
-from shared.auth import optional_principal
+from shared.auth import principal_of
 from shared.errors import Conflict, Forbidden, NotFound, Problem
 from shared.ids import utcnow
 from shared.service import SessionDep
@@ -114,7 +114,7 @@ async def submit_form(token: str, request: Request, session: SessionDep) -> HTML
     if scores is None:
         return html_response(views.form_page(await _context(session, invitation), via, state), 422)
     try:
-        principal = optional_principal(request)
+        principal = principal_of(request)
         submission = service.Submission(
             scores=scores, channel=Channel(via), rater_id=principal.user_id if principal is not None else None
         )

@@ -14,7 +14,7 @@ from shared.auth import STATION_STAFF, Principal
 from shared.errors import Unprocessable
 from ticket_service.access import is_secretary_of, works_at
 from ticket_service.rota import service as rota
-from ticket_service.rota.duty import RECEPTION
+from ticket_service.rota.duty import RECEPTION, DutyAnswer
 from ticket_service.stations import repository as stations
 from ticket_service.stations.models import StationCopy
 from ticket_service.tickets import repository
@@ -45,10 +45,16 @@ async def first_inquiry(
     Returns the assignment and the reason code kept in the history.
     """
     receiver_id = principal.user_id if principal.has_role(*STATION_STAFF) else None
-    duty = await rota.who_is_on_duty(session, station, RECEPTION, now)
     if await stations.has_staff_list(session, station):
         staff_ids = {staff.id for staff in await stations.station_staff(session, station)}
+        if receiver_id is not None and receiver_id in staff_ids:
+            # The usual case at the desk: the receiver owns it, and the rota need not be read at all.
+            nobody = DutyAnswer(role=RECEPTION, at=now, on_duty=(), next_start_at=None, next_on_duty=())
+            assignment = assign_first_inquiry(receiver_id=receiver_id, station_staff=staff_ids, duty=nobody)
+            return assignment, assignment.basis.value
+        duty = await rota.who_is_on_duty(session, station, RECEPTION, now)
     else:
+        duty = await rota.who_is_on_duty(session, station, RECEPTION, now)
         staff_ids = set(duty.person_ids) | set(duty.next_person_ids)
         if receiver_id is not None and works_at(principal, station):
             staff_ids.add(receiver_id)
