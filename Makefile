@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test up down bench lint format migrate clean
+.PHONY: run test up down bench audit lint format migrate clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ down: $(STAMP)
 ## make bench: throughput and latency of the distributed stack, printed as a table
 bench: $(STAMP)
 	$(BIN)/python deploy/bench.py
+
+## make audit: known vulnerabilities in the pinned dependencies (pip-audit; needs PyPI's JSON API or OSV)
+audit: $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt pip-audit
+	$(BIN)/pip-audit --strict --disable-pip --no-deps -r constraints.txt $(AUDIT_FLAGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

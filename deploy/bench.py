@@ -154,7 +154,7 @@ async def close_at_rate(stack: Stack, headers: dict[str, str], ticket_ids: list[
 
 async def event_latencies(stack: Stack, ticket_ids: list[str]) -> list[float]:
     """Milliseconds from the ticket service writing `ticket.closed` to the evaluation service storing the
-    invitation (its `invitation.created` outbox row, written in the invitation's transaction)."""
+    invitation (its `evaluation.invitation_created` outbox row, written in the invitation's transaction)."""
     import asyncpg
 
     tickets = await asyncpg.connect(f"{stack.postgres_url}/{stack.database_name('ticket')}")
@@ -171,7 +171,7 @@ async def event_latencies(stack: Stack, ticket_ids: list[str]) -> list[float]:
             row["ticket_id"]: row["created_at"]
             for row in await evaluation.fetch(
                 "SELECT payload::json ->> 'subject' AS ticket_id, created_at FROM outbox_message "
-                "WHERE event_type = 'invitation.created'"
+                "WHERE event_type = 'evaluation.invitation_created'"
             )
         }
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,11 +15,14 @@ from evaluation_service import events
 from evaluation_service.invitations.router import router as invitations_router
 from evaluation_service.page.ratelimit import RateLimiter, RatingGuard
 from evaluation_service.page.router import router as page_router
+from evaluation_service.privacy.retention import Anonymiser, anonymise_command
 from evaluation_service.ratings.router import router as ratings_router
 from evaluation_service.reports.router import router as reports_router
 from evaluation_service.seed import seed_demo
 from evaluation_service.settings import EvaluationSettings, use_settings
 from shared.events import EventBus
+from shared.ids import utcnow
+from shared.periodic import PeriodicTask
 from shared.service import ServiceDefinition
 from shared.service import create_app as create_service_app
 from shared.settings import ServiceSettings
@@ -33,6 +38,33 @@ def configure(app: FastAPI) -> None:
         per_address=RateLimiter(settings.rate_limit_per_address, settings.rate_limit_address_window_seconds),
         per_token=RateLimiter(settings.rate_limit_per_token, settings.rate_limit_token_window_seconds),
     )
+    _run_retention(app, settings)
+
+
+def _run_retention(app: FastAPI, settings: EvaluationSettings) -> None:
+    """The retention pass runs in the app's lifespan (tests set `app.state.clock` to control it)."""
+    anonymiser = Anonymiser(
+        app.state.runtime.database,
+        settings.personal_data_retention_days,
+        lambda: getattr(app.state, "clock", utcnow)(),
+    )
+    app.state.anonymiser = anonymiser
+    retention = PeriodicTask(
+        "personal-data-retention", anonymiser.run_once, interval_seconds=settings.retention_check_seconds
+    )
+    kernel_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        async with kernel_lifespan(application):
+            if settings.retention_enabled:
+                retention.start()
+            try:
+                yield
+            finally:
+                await retention.stop()
+
+    app.router.lifespan_context = lifespan
 
 
 definition = ServiceDefinition(
@@ -48,6 +80,7 @@ definition = ServiceDefinition(
     default_port=8004,
     configure_app=configure,
     seed=seed_demo,
+    commands={"anonymise": anonymise_command},
 )
 
 

@@ -5,6 +5,7 @@ from shared.events import EventConsumer, Outbox
 SOURCE = "/doorstep/evaluation"
 
 INVITATION_CREATED = "evaluation.invitation_created"
+INVITATION_RENEWED = "evaluation.invitation_renewed"
 EVALUATION_SUBMITTED = "evaluation.submitted"
 FOLLOW_UP_RECORDED = "evaluation.follow_up_recorded"
 APPEAL_RAISED = "evaluation.appeal_raised"
@@ -12,6 +13,10 @@ APPEAL_DECIDED = "evaluation.appeal_decided"
 
 PUBLISHED = {
     INVITATION_CREATED: "A resident was invited to rate a closed ticket.",
+    INVITATION_RENEWED: (
+        "A reopened ticket closed again before it was rated: the invitation names the latest closing, "
+        "expires counting from it, and earlier links no longer work."
+    ),
     EVALUATION_SUBMITTED: "A resident rated a closed ticket; goes to the subdistrict's functional department.",
     FOLLOW_UP_RECORDED: "The department recorded what it did about a rating.",
     APPEAL_RAISED: "A social worker disputed a rating; the department decides.",

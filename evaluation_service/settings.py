@@ -28,6 +28,14 @@ class EvaluationSettings(ServiceSettings):
     assessment_resolution_on_time_weight: float = 0.15
     assessment_backstop_weight: float = 0.1
     assessment_backstop_target: int = 12
+    # Personal information (PIPL): a closed ticket's personal data (the resident's account, their comment)
+    # is removed this many days after it closed (the figures stay); the pass runs every
+    # `retention_check_seconds`.
+    personal_data_retention_days: int = Field(default=365, ge=1)
+    retention_check_seconds: float = Field(default=3600, gt=0)
+    retention_enabled: bool = True
+    # Demo seed outside the embedded mode: how long to wait for the catalogue's copies to stop arriving.
+    seed_wait_seconds: float = Field(default=60, ge=0)
 
     @model_validator(mode="after")
     def _formula_is_valid(self) -> EvaluationSettings:

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -75,13 +77,31 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached right now (retry later), not that the work is wrong."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeoutError | ConnectionError | OSError)
+
+
+# An unreachable database (host down, packets dropped) must fail a request well within the gateway's
+# upstream timeout, so the client gets a 503 to retry instead of a hang; asyncpg waits 60 s by default.
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo)
         _configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=5
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS} if url.startswith("postgresql+asyncpg") else {},
     )
 
 

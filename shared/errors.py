@@ -6,6 +6,7 @@ any unexpected exception into `application/problem+json`. No HTML page, no stack
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -142,7 +143,136 @@ def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or ".".join(str(part) for part in location)
 
 
+# Declared on every operation of every OpenAPI document, so clients and contract tests know each error's
+# shape: the answers the kernel itself gives whatever the route (auth, scope, lookups, validation, state
+# changes, a database that is down).
+PROBLEM_SCHEMA_NAME = "Problem"
+PROBLEM_STATUSES = (400, 401, 403, 404, 409, 422, 503)
+_PROBLEM_REF = {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA_NAME}"}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": PROBLEM_SCHEMA_NAME,
+    "description": "RFC 9457 problem details. `code` is the reason; `field` names the offending input.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "field": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "description": "One offending input: `type` for request validation, `line` for file rows.",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                    "line": {"type": "integer"},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+
+
+def document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Declares `application/problem+json` for every error status of every operation, in place.
+
+    FastAPI's own 422 (`HTTPValidationError`, `application/json`) describes a body this kernel never
+    sends; it is replaced, and so is any route-declared error response that has no content of its own.
+    """
+    problem_content = {PROBLEM_CONTENT_TYPE: {"schema": dict(_PROBLEM_REF)}}
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for status in PROBLEM_STATUSES:
+                responses.setdefault(str(status), {"description": _TITLES[status]})
+            for status, response in responses.items():
+                if not status.isdigit() or int(status) < 400:
+                    continue
+                content = response.get("content") or {}
+                if not content or "HTTPValidationError" in str(content):
+                    response["content"] = dict(problem_content)
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas[PROBLEM_SCHEMA_NAME] = PROBLEM_SCHEMA
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{unused}'" not in str(document):
+            schemas.pop(unused, None)
+    return document
+
+
+def _nul_field(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) holding U+0000 in decoded JSON or form data."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return child
+            found = _nul_field(item, child)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_field(item, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
+
+
+async def reject_nul_characters(request: Request) -> None:
+    """A dependency refusing U+0000 anywhere in a request's path, query or text body, naming the field.
+
+    PostgreSQL's text types cannot store it (the insert would fail as a 500), and no legitimate input
+    holds it; refused the same way on SQLite so both modes answer alike.
+    """
+    for source in (request.path_params, request.query_params):
+        for name, value in source.items():
+            if "\x00" in str(value) or "\x00" in name:
+                raise Unprocessable("The value holds a NUL character.", field=name, code="nul_character")
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if request.method in ("GET", "HEAD", "DELETE", "OPTIONS") and not content_type:
+        return
+    body = await request.body()  # cached on the request: the endpoint reads the same bytes
+    field: str | None = None
+    if content_type == "application/json" or content_type.endswith("+json"):
+        if b"\\u0000" not in body and b"\x00" not in body:
+            return
+        try:
+            field = _nul_field(json.loads(body), "")
+        except ValueError:
+            return  # not JSON: the endpoint's own validation says so
+    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if b"%00" not in body and b"\x00" not in body:
+            return
+        form = await request.form()
+        field = next((key for key, value in form.multi_items() if isinstance(value, str) and "\x00" in value), None)
+    elif content_type.startswith("text/") and b"\x00" in body:
+        field = "body"
+    if field is not None:
+        raise Unprocessable("The value holds a NUL character.", field=field or "body", code="nul_character")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if not app.openapi_schema:
+            app.openapi_schema = document_problems(generate_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, error: Problem) -> JSONResponse:
         return problem_response(

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import TokenVerifier
 from shared.database import Database
-from shared.errors import install_problem_handlers
+from shared.errors import install_problem_handlers, reject_nul_characters
 from shared.events.bus import EventBus, InProcessBus
 from shared.events.inbox import EventConsumer
 from shared.events.outbox import OutboxRelay
@@ -53,6 +53,9 @@ class ServiceDefinition:
     configure_app: Callable[[FastAPI], None] | None = None
     # Demo data for the embedded mode and `python -m <service> seed`: deterministic and idempotent.
     seed: Callable[[Database], Awaitable[None]] | None = None
+    # Maintenance commands of the service: `python -m <service> <name>` runs one with its database and
+    # settings, then exits (e.g. the ticket service's `anonymise`).
+    commands: dict[str, Callable[[Database, ServiceSettings], Awaitable[None]]] = field(default_factory=dict)
 
 
 class ServiceRuntime:
@@ -149,7 +152,7 @@ class ServiceRuntime:
         upgrade(self.definition.migrations_directory, self.settings.async_database_url, self.definition.name)
 
 
-def runtime(request: Request) -> ServiceRuntime:
+async def runtime(request: Request) -> ServiceRuntime:
     return request.app.state.runtime
 
 
@@ -185,6 +188,7 @@ def create_app(
         version="1.0.0",
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        dependencies=[Depends(reject_nul_characters)],
     )
     app.state.runtime = service_runtime
     app.state.token_verifier = service_runtime.verifier
@@ -200,9 +204,10 @@ def create_app(
 
 
 def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> None:
-    """`python -m <service> [serve|migrate]`."""
+    """`python -m <service> [serve|migrate|seed|<one of the definition's commands>]`."""
     parser = argparse.ArgumentParser(prog=f"python -m {definition.name}_service")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "seed"])
+    commands = ["serve", "migrate", "seed", *definition.commands]
+    parser.add_argument("command", nargs="?", default="serve", choices=commands)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=definition.default_port)
     arguments = parser.parse_args(argv)
@@ -213,6 +218,9 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> No
         return
     if arguments.command == "seed":
         asyncio.run(_seed(definition, settings))
+        return
+    if arguments.command in definition.commands:
+        asyncio.run(_command(definition.commands[arguments.command], settings))
         return
 
     import uvicorn
@@ -237,6 +245,14 @@ async def _seed(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     database = Database(settings.async_database_url)
     try:
         await definition.seed(database)
+    finally:
+        await database.dispose()
+
+
+async def _command(command: Callable[[Database, ServiceSettings], Awaitable[None]], settings: ServiceSettings) -> None:
+    database = Database(settings.async_database_url)
+    try:
+        await command(database, settings)
     finally:
         await database.dispose()
 

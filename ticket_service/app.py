@@ -13,6 +13,7 @@ import ticket_service.stations.handlers
 import ticket_service.tickets.handlers  # noqa: F401
 from shared.events import EventBus
 from shared.ids import utcnow
+from shared.periodic import PeriodicTask
 from shared.service import ServiceDefinition
 from shared.service import create_app as create_service_app
 from shared.settings import ServiceSettings
@@ -20,6 +21,8 @@ from ticket_service import events
 from ticket_service.limits import BodyLimitMiddleware
 from ticket_service.open311.keys_router import router as api_keys_router
 from ticket_service.open311.router import router as open311_router
+from ticket_service.privacy.retention import Anonymiser, anonymise_command
+from ticket_service.privacy.router import router as privacy_router
 from ticket_service.rota.router import router as rota_router
 from ticket_service.seed import seed_demo
 from ticket_service.settings import TicketSettings
@@ -29,7 +32,7 @@ from ticket_service.tickets.sla_checker import SlaChecker
 
 
 def configure_app(app: FastAPI) -> None:
-    """The service's own clock, body limit and the periodic SLA checker (run in the app's lifespan)."""
+    """The service's own clock, body limit, the periodic SLA checker and the retention pass (in the app's lifespan)."""
     runtime = app.state.runtime
     settings = runtime.settings
     app.state.clock = utcnow
@@ -45,6 +48,15 @@ def configure_app(app: FastAPI) -> None:
         batch_size=getattr(settings, "sla_check_batch", 200),
     )
     app.state.sla_checker = checker
+    anonymiser = Anonymiser(
+        runtime.database, getattr(settings, "personal_data_retention_days", 365), lambda: app.state.clock()
+    )
+    app.state.anonymiser = anonymiser
+    retention = PeriodicTask(
+        "personal-data-retention",
+        anonymiser.run_once,
+        interval_seconds=getattr(settings, "retention_check_seconds", 3600),
+    )
     kernel_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
@@ -52,10 +64,13 @@ def configure_app(app: FastAPI) -> None:
         async with kernel_lifespan(application):
             if getattr(settings, "sla_checker_enabled", True):
                 checker.start()
+            if getattr(settings, "retention_enabled", True):
+                retention.start()
             try:
                 yield
             finally:
                 await checker.stop()
+                await retention.stop()
 
     app.router.lifespan_context = lifespan
 
@@ -65,7 +80,8 @@ definition = ServiceDefinition(
     title="Ticket service",
     description="Intake, duty rota, the three responsibility rules, business-hours SLAs and Open311 GeoReport v2.",
     settings_factory=TicketSettings,
-    routers=[tickets_router, rota_router, open311_router, api_keys_router],
+    # The privacy router first: its /api/v1/tickets/contact-reads must not be read as a ticket id.
+    routers=[privacy_router, tickets_router, rota_router, open311_router, api_keys_router],
     migrations_directory=Path(__file__).parent / "migrations",
     consumer=events.consumer,
     published_events=events.PUBLISHED,
@@ -73,6 +89,7 @@ definition = ServiceDefinition(
     default_port=8002,
     configure_app=configure_app,
     seed=seed_demo,
+    commands={"anonymise": anonymise_command},
 )
 
 

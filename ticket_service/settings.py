@@ -24,3 +24,8 @@ class TicketSettings(ServiceSettings):
     open311_demo_api_key: str = "demo-open311-key"
     # The distributed `seed` command waits this long for the catalogue's station copies.
     seed_wait_seconds: float = Field(default=60, ge=0)
+    # Personal information (PIPL): a closed or cancelled matter's personal data is removed this many days
+    # after it closed (the figures stay); the periodic pass runs every `retention_check_seconds`.
+    personal_data_retention_days: int = Field(default=365, ge=1)
+    retention_check_seconds: float = Field(default=3600, gt=0)
+    retention_enabled: bool = True

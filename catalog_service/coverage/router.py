@@ -204,27 +204,31 @@ async def csv_coverage(
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise Unprocessable("The file is not UTF-8.", field="body", code="not_utf8") from error
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"latitude", "longitude"} - set(reader.fieldnames or [])
-    if missing:
-        raise Unprocessable(
-            f"Missing columns: {', '.join(sorted(missing))}.", field=sorted(missing)[0], code="missing_column"
-        )
+    # newline="": the csv module splits lines itself, so \r and \r\n endings (Excel) parse too.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     points, labels, errors = [], [], []
-    for row in reader:
-        line = reader.line_num
-        try:
-            latitude, longitude = float(row["latitude"]), float(row["longitude"])
-            if not (math.isfinite(latitude) and -90 <= latitude <= 90):
-                raise ValueError("latitude")
-            if not (math.isfinite(longitude) and -180 <= longitude <= 180):
-                raise ValueError("longitude")
-        except (TypeError, ValueError) as error:
-            field = "longitude" if "longitude" in str(error) else "latitude"
-            errors.append({"line": line, "field": field, "message": "not a valid coordinate"})
-            continue
-        points.append((latitude, longitude))
-        labels.append(row.get("address") or row.get("label"))
+    try:
+        missing = {"latitude", "longitude"} - set(reader.fieldnames or [])
+        if missing:
+            raise Unprocessable(
+                f"Missing columns: {', '.join(sorted(missing))}.", field=sorted(missing)[0], code="missing_column"
+            )
+        for row in reader:
+            line = reader.line_num
+            try:
+                latitude, longitude = float(row["latitude"]), float(row["longitude"])
+                if not (math.isfinite(latitude) and -90 <= latitude <= 90):
+                    raise ValueError("latitude")
+                if not (math.isfinite(longitude) and -180 <= longitude <= 180):
+                    raise ValueError("longitude")
+            except (TypeError, ValueError) as error:
+                field = "longitude" if "longitude" in str(error) else "latitude"
+                errors.append({"line": line, "field": field, "message": "not a valid coordinate"})
+                continue
+            points.append((latitude, longitude))
+            labels.append(row.get("address") or row.get("label"))
+    except csv.Error as error:
+        raise Unprocessable(f"Line {reader.line_num}: {error}.", field="body", code="malformed_csv") from error
     if errors:
         raise Problem(
             f"{len(errors)} rows are invalid.", status=422, code="invalid_rows", field=errors[0]["field"], errors=errors

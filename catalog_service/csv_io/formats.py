@@ -136,7 +136,7 @@ def rows_of(
     text: str, columns: tuple[str, ...], required: frozenset[str]
 ) -> tuple[list[tuple[int, dict[str, str]]], list[dict]]:
     """(line, row) pairs, and structural errors (missing columns, ragged rows)."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))  # the csv module splits lines: \r and \r\n endings too
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:

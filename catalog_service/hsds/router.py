@@ -31,6 +31,8 @@ Page = Annotated[int, Query(ge=1, description="Page number, from 1")]
 PerPage = Annotated[int, Query(ge=1, le=500, description="Results per page")]
 Search = Annotated[str | None, Query(max_length=100, description="Full text search")]
 Format = Annotated[str | None, Query(pattern="^(json|ndjson)$", description="ndjson: every result, one per line")]
+# The paged lists answer `format=ndjson` with one JSON object per line instead of the paging envelope.
+PAGED = {200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}}
 
 
 def _modified_after(value: str | None) -> datetime | None:
@@ -159,7 +161,7 @@ async def about(request: Request) -> dict[str, str]:
 # -- services ---------------------------------------------------------------------------------------
 
 
-@router.get("/services", summary="Services (standard and optional items), paged")
+@router.get("/services", summary="Services (standard and optional items), paged", responses=PAGED)
 async def services(
     session: SessionDep,
     search: Search = None,
@@ -209,7 +211,7 @@ async def service(service_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
 # -- organizations ----------------------------------------------------------------------------------
 
 
-@router.get("/organizations", summary="Organizations: the district, subdistricts, departments")
+@router.get("/organizations", summary="Organizations: the district, subdistricts, departments", responses=PAGED)
 async def organizations(
     session: SessionDep,
     search: Search = None,
@@ -251,7 +253,7 @@ async def organization(organization_id: uuid.UUID, session: SessionDep) -> dict[
 # -- services at locations ------------------------------------------------------------------------------
 
 
-@router.get("/service_at_locations", summary="Services at stations, paged")
+@router.get("/service_at_locations", summary="Services at stations, paged", responses=PAGED)
 async def service_at_locations(
     session: SessionDep,
     search: Search = None,
@@ -342,7 +344,7 @@ async def service_at_location(sal_id: uuid.UUID, session: SessionDep) -> dict[st
 # -- taxonomies ---------------------------------------------------------------------------------------
 
 
-@router.get("/taxonomies", summary="Taxonomies: the service categories")
+@router.get("/taxonomies", summary="Taxonomies: the service categories", responses=PAGED)
 async def taxonomies(
     search: Search = None,
     page: Page = 1,
@@ -364,7 +366,7 @@ async def one_taxonomy(taxonomy_id: uuid.UUID) -> dict[str, Any]:
     return mapping.taxonomy()
 
 
-@router.get("/taxonomy_terms", summary="Taxonomy terms: the 7 standard service categories")
+@router.get("/taxonomy_terms", summary="Taxonomy terms: the 7 standard service categories", responses=PAGED)
 async def taxonomy_terms(
     search: Search = None,
     taxonomy_id: str | None = None,

@@ -142,7 +142,8 @@ async def nearby_stations(
     if at is not None:
         found = [item for item in found if snapshot.open_at(item.station_id, at)]
     found = found[:limit]
-    stations = {row.id: row for row in await repository.stations_by_ids(session, [item.station_id for item in found])}
+    # The snapshot holds every field of a station: no second trip to the database per search.
+    stations = snapshot.by_id
     return NearbyRead(
         latitude=latitude,
         longitude=longitude,

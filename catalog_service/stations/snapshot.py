@@ -33,6 +33,8 @@ class StationPoint:
     longitude: float
     calendar: BusinessCalendar
     opening_hours: dict[str, Any]
+    time_zone: str
+    created_at: datetime
     updated_at: datetime
 
 
@@ -86,6 +88,8 @@ async def station_snapshot(session: AsyncSession) -> StationSnapshot:
             longitude=row.longitude,
             calendar=BusinessCalendar.from_dict(row.opening_hours),
             opening_hours=row.opening_hours,
+            time_zone=row.time_zone,
+            created_at=row.created_at,
             updated_at=row.updated_at,
         )
         for row in rows

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation_service.directory.models import StaffCopy, StationCopy
-from evaluation_service.html import html_response
+from evaluation_service.html import Html, html_response
 from evaluation_service.invitations.models import Invitation
 from evaluation_service.invitations.tokens import token_hash, well_formed
 from evaluation_service.page import views
@@ -55,6 +55,34 @@ def _problem_page(problem: Problem) -> HTMLResponse:
     return html_response(views.not_found_page(), 404)
 
 
+def wants_html(request: Request) -> bool:
+    """These pages are for people: HTML unless the client asks for JSON and not for HTML (an API client
+    gets problem+json, as everywhere else)."""
+    accept = request.headers.get("accept", "").lower()
+    return "text/html" in accept or "json" not in accept
+
+
+def _not_found(request: Request, page: Html | None = None) -> HTMLResponse:
+    if not wants_html(request):
+        raise NotFound("No such invitation.", code="invitation_not_found")
+    return html_response(page or views.not_found_page(), 404)
+
+
+@router.get("", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse)
+async def incomplete_link(request: Request) -> HTMLResponse:
+    """The link without its token: cut off when it was copied, or typed in by hand."""
+    limited = _limited(request, "")
+    return limited or _not_found(request, views.incomplete_link_page())
+
+
+@router.get("/{token}/{rest:path}", response_class=HTMLResponse)
+async def extra_path(token: str, rest: str, request: Request) -> HTMLResponse:
+    """Something pasted after the token (a chat app glues the next words on): never a valid link."""
+    limited = _limited(request, token)
+    return limited or _not_found(request)
+
+
 def _via(request: Request, value: object = None) -> str:
     via = value if isinstance(value, str) else request.query_params.get("via")
     return Channel.qr.value if via == Channel.qr.value else Channel.link.value
@@ -70,7 +98,7 @@ async def rating_form(token: str, request: Request, session: SessionDep) -> HTML
         invitation = await service.invitation_for_token(session, token)
         service.refuse_unusable(invitation, now)
     except NotFound:
-        return html_response(views.not_found_page(), 404)
+        return _not_found(request)
     except Problem as problem:
         return _problem_page(problem)
     return html_response(views.form_page(await _context(session, invitation), _via(request)))

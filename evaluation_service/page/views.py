@@ -180,8 +180,22 @@ def not_found_page() -> Html:
         tag(
             "section",
             tag("p", "没有找到这个评价链接，请检查链接是否完整，或重新扫描二维码。"),
+            tag("p", "工作人员重新发送过链接或二维码时，只有最新的一个有效。", class_="notice"),
             class_="card",
             id="not-found",
+        ),
+    )
+
+
+def incomplete_link_page() -> Html:
+    return _layout(
+        "链接不完整",
+        tag(
+            "section",
+            tag("p", "这个评价链接不完整，缺少后面的一串字符。"),
+            tag("p", "请重新扫描工作人员出示的二维码，或完整复制短信中的链接后再打开。", class_="notice"),
+            class_="card",
+            id="incomplete",
         ),
     )
 

@@ -30,14 +30,17 @@ async def invitation_by_id(
     return await session.scalar(query)
 
 
-async def redeem(session: AsyncSession, invitation_id: uuid.UUID, now: datetime) -> bool:
-    """Marks the invitation used if it is neither used nor expired, in one statement: of two concurrent
-    redemptions exactly one changes the row (the other waits for the row lock, then sees it used)."""
+async def redeem(
+    session: AsyncSession, invitation_id: uuid.UUID, now: datetime, *, token_hash: str | None = None
+) -> bool:
+    """Marks the invitation used if it is neither used nor expired (and, given ``token_hash``, that token is
+    still its current one), in one statement: of two concurrent redemptions exactly one changes the row (the
+    other waits for the row lock, then sees it used)."""
+    conditions = [Invitation.id == invitation_id, Invitation.redeemed_at.is_(None), Invitation.expires_at > now]
+    if token_hash is not None:
+        conditions.append(Invitation.token_hash == token_hash)
     result = await session.execute(
-        sa.update(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.redeemed_at.is_(None), Invitation.expires_at > now)
-        .values(redeemed_at=now)
-        .execution_options(synchronize_session=False)
+        sa.update(Invitation).where(*conditions).values(redeemed_at=now).execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 

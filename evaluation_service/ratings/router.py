@@ -23,6 +23,7 @@ from shared.auth import Principal, current_principal, optional_principal
 from shared.errors import Forbidden, Problem
 from shared.ids import utcnow
 from shared.pagination import Page, PageParameters, page_parameters
+from shared.privacy import mask_text
 from shared.service import SessionDep
 
 router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"])
@@ -47,12 +48,28 @@ def guard_request(request: Request, token: str | None) -> None:
         )
 
 
+def _masked(text: str | None) -> str | None:
+    return mask_text(text) if text else text
+
+
+def masked_appeal(appeal: AppealRead) -> AppealRead:
+    return appeal.model_copy(
+        update={"reason": mask_text(appeal.reason), "decision_note": _masked(appeal.decision_note)}
+    )
+
+
 def inbox_item(rating: Rating) -> InboxRating:
+    """A rating as the department reads it: a phone number or e-mail typed into a comment or a note is
+    masked (138****5678); the inbox names no resident."""
     return InboxRating(
-        **{name: getattr(rating, name) for name in InboxRating.model_fields if name not in _DERIVED},
+        **{name: getattr(rating, name) for name in InboxRating.model_fields if name not in _DERIVED | {"comment"}},
+        comment=_masked(rating.comment),
         follow_up_done=bool(rating.follow_ups),
-        follow_ups=[FollowUpRead.model_validate(item) for item in rating.follow_ups],
-        appeal=AppealRead.model_validate(rating.appeal) if rating.appeal is not None else None,
+        follow_ups=[
+            FollowUpRead.model_validate(item).model_copy(update={"note": mask_text(item.note)})
+            for item in rating.follow_ups
+        ],
+        appeal=masked_appeal(AppealRead.model_validate(rating.appeal)) if rating.appeal is not None else None,
     )
 
 
@@ -116,7 +133,7 @@ async def list_appeals(
     items, next_cursor = await repository.page_appeals(
         session, page, subdistrict_id=subdistrict_id, raised_by=raised_by, status=status_filter
     )
-    return Page(items=[AppealRead.model_validate(item) for item in items], next_cursor=next_cursor)
+    return Page(items=[masked_appeal(AppealRead.model_validate(item)) for item in items], next_cursor=next_cursor)
 
 
 @router.post("/appeals", response_model=AppealRead, status_code=status.HTTP_201_CREATED, summary="Dispute a rating")

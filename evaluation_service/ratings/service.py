@@ -29,6 +29,7 @@ from evaluation_service.reports.scoring import needs_follow_up
 from evaluation_service.tickets.models import ClosedTicket
 from shared.auth import STATION_STAFF, Principal, Role
 from shared.errors import Conflict, Forbidden, NotFound, Problem, Unprocessable
+from shared.privacy import mask_text
 
 
 class Gone(Problem):
@@ -94,12 +95,22 @@ async def submit(session: AsyncSession, invitation: Invitation, submission: Subm
     if raters & handled_by:
         raise Forbidden("A staff member never rates a ticket they handled.", code="rater_handled_ticket")
     refuse_unusable(invitation, now)
-    if not await repository.redeem(session, invitation.id, now):
+    # A link or QR code is good only while its token is the current one (a fresh token, or the ticket
+    # closing again, replaces it); staff in person go by the invitation itself.
+    shown_token = invitation.token_hash if submission.channel is not Channel.in_person else None
+    if not await repository.redeem(session, invitation.id, now, token_hash=shown_token):
         # Lost a race, or the state changed since it was read: read it again and say why.
         fresh = await repository.invitation_by_id(session, invitation.id, fresh=True)
         assert fresh is not None
         refuse_unusable(fresh, now)
+        if shown_token is not None and fresh.token_hash != shown_token:
+            raise _not_found()
         raise Conflict("This ticket has already been rated.", code="already_rated")
+    # The invitation is ours now: read the closing it stands for as it is now (it may have closed again).
+    ticket = await session.get(ClosedTicket, invitation.ticket_id, populate_existing=True)
+    assert ticket is not None
+    if raters & set(ticket.handled_by or ()):
+        raise Forbidden("A staff member never rates a ticket they handled.", code="rater_handled_ticket")
     scores = submission.scores
     departments = await repository.departments_in(session, ticket.subdistrict_id)
     comment = scores.comment.strip() if scores.comment else None
@@ -139,7 +150,8 @@ def submitted_event(rating: Rating) -> dict[str, Any]:
         "ticket_id": str(rating.ticket_id),
         "attitude": rating.attitude,
         "ability": rating.ability,
-        "comment": rating.comment,
+        # A phone number or e-mail the resident typed into the comment does not travel: masked.
+        "comment": mask_text(rating.comment) if rating.comment else rating.comment,
         "channel": rating.channel,
         "follow_up_required": rating.follow_up_required,
         "social_worker_id": rating.social_worker_id,

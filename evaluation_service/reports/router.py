@@ -202,6 +202,9 @@ def _assessment_read(item: service.StaffAssessment) -> AssessmentRead:
 
 
 Format = Annotated[Literal["json", "csv", "html"], Query(description="json, csv, or a printable html report")]
+FORMAT_RESPONSES: dict[int | str, dict] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}}
+}
 Weight = Annotated[float | None, Query(ge=0, le=1)]
 
 
@@ -248,6 +251,7 @@ async def _assessment_response(
     "/api/v1/performance-assessments",
     response_model=AssessmentReportRead,
     summary="Annual performance assessment of social workers (JSON, CSV or printable HTML)",
+    responses=FORMAT_RESPONSES,
 )
 async def list_assessments(
     request: Request,
@@ -280,6 +284,7 @@ async def list_assessments(
     "/api/v1/performance-assessments/{staff_id}",
     response_model=AssessmentReportRead,
     summary="One social worker's annual assessment",
+    responses=FORMAT_RESPONSES,
 )
 async def get_assessment(
     request: Request,

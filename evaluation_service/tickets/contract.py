@@ -40,6 +40,7 @@ class TicketClosed:
     created_at: datetime | None
     accepted_at: datetime | None
     closed_at: datetime
+    closed_at_reported: bool  # False: the event time stands in for it (a second closing cannot be told apart)
     accepted_on_time: bool | None
     resolved_on_time: bool | None
     acceptance_working_minutes: int | None
@@ -54,6 +55,7 @@ def read_ticket_closed(data: dict[str, Any], event_time: datetime) -> TicketClos
     handled = optional_str_list(data, "handled_by")
     # Whoever owned or completed the ticket handled it, whether or not the publisher lists them.
     handled_by = tuple(dict.fromkeys([*handled, *(x for x in (owner_id, completed_by) if x)]))
+    reported_closed_at = optional_datetime(data, "closed_at")
     return TicketClosed(
         ticket_id=required_uuid(data, "ticket_id"),
         station_id=required_uuid(data, "station_id"),
@@ -69,7 +71,8 @@ def read_ticket_closed(data: dict[str, Any], event_time: datetime) -> TicketClos
         status=optional_str(data, "status", 30),
         created_at=optional_datetime(data, "created_at"),
         accepted_at=optional_datetime(data, "accepted_at"),
-        closed_at=optional_datetime(data, "closed_at") or event_time,
+        closed_at=reported_closed_at or event_time,
+        closed_at_reported=reported_closed_at is not None,
         accepted_on_time=optional_bool(data, "accepted_on_time"),
         resolved_on_time=optional_bool(data, "resolved_on_time"),
         acceptance_working_minutes=optional_int(data, "acceptance_working_minutes"),

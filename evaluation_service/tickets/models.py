@@ -38,3 +38,5 @@ class ClosedTicket(Base):
     acceptance_working_minutes: Mapped[int | None] = mapped_column()
     resolution_working_minutes: Mapped[int | None] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the retention period removed the resident's personal data (evaluation_service/retention.py).
+    personal_data_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -2,7 +2,7 @@
 
 Topology, for namespace N:
 - `N.events`, a durable topic exchange; routing key = event type. Its alternate exchange `N.unrouted`
-  keeps events that no queue is bound for yet, so none is silently dropped.
+  keeps events that no queue is bound for yet (a week at most), so none is silently dropped.
 - per consuming service C: durable queue `N.C` bound to its event types, dead-lettering to `N.dead`
   with key `N.C.dlq`; `N.C.retry` holds a failed message for the retry delay, then dead-letters it
   back to `N.C`; `N.C.dlq` keeps what failed every retry, for an operator to inspect and replay.
@@ -26,6 +26,7 @@ from aio_pika.abc import (
     AbstractRobustQueue,
 )
 
+from shared.database import is_unavailable
 from shared.events.bus import Handler, PermanentFailure
 from shared.events.envelope import CONTENT_TYPE, EventEnvelope, MalformedEvent
 from shared.metrics import EVENTS_DEAD_LETTERED, EVENTS_RETRIED
@@ -61,6 +62,10 @@ class Topology:
 
     def dead_letter_queue(self, consumer: str) -> str:
         return f"{self.queue(consumer)}.dlq"
+
+
+UNROUTED_TTL_MS = 7 * 24 * 3600 * 1000
+UNROUTED_MAX_MESSAGES = 1_000_000
 
 
 class RabbitMQBus:
@@ -106,7 +111,17 @@ class RabbitMQBus:
         unrouted = await channel.declare_exchange(
             topology.unrouted_exchange, aio_pika.ExchangeType.FANOUT, durable=True
         )
-        unrouted_queue = await channel.declare_queue(topology.unrouted_queue, durable=True)
+        # Events nobody subscribes to (ticket.created today) pile up here: keep a week and at most
+        # UNROUTED_MAX_MESSAGES, oldest dropped first, so the broker's disk never fills with them.
+        unrouted_queue = await channel.declare_queue(
+            topology.unrouted_queue,
+            durable=True,
+            arguments={
+                "x-message-ttl": UNROUTED_TTL_MS,
+                "x-max-length": UNROUTED_MAX_MESSAGES,
+                "x-overflow": "drop-head",
+            },
+        )
         await unrouted_queue.bind(unrouted)
         await channel.declare_exchange(topology.dead_exchange, aio_pika.ExchangeType.DIRECT, durable=True)
         return await channel.declare_exchange(
@@ -171,6 +186,21 @@ class RabbitMQBus:
             await consumer.handler(envelope)
         except Exception as error:
             retries = int((message.headers or {}).get(RETRY_HEADER, 0) or 0)
+            if is_unavailable(error) and not isinstance(error, PermanentFailure):
+                # The database is away, not the message at fault: park it for the retry delay without
+                # spending one of its retries, so an outage of any length sends nothing to the DLQ.
+                logger.warning(
+                    "database unavailable; event parked until it returns",
+                    extra={"consumer": consumer.name, "event_id": envelope.id, "error": repr(error)},
+                )
+                try:
+                    await self._schedule_retry(consumer, message, retries)
+                except Exception:
+                    await message.nack(requeue=True)
+                    return
+                EVENTS_RETRIED.labels(consumer.name, envelope.type).inc()
+                await message.ack()
+                return
             if isinstance(error, PermanentFailure) or retries >= self.max_retries:
                 logger.error(
                     "event dead-lettered",

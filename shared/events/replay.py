@@ -16,6 +16,7 @@ import os
 import sys
 
 import aio_pika
+from aio_pika.abc import AbstractQueue
 
 from shared.events.rabbitmq import RETRY_HEADER, Topology
 from shared.settings import DEFAULT_BROKER_URL
@@ -30,17 +31,16 @@ async def replay(
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         dead_letters = await channel.declare_queue(topology.dead_letter_queue(consumer), passive=True)
-        while limit is None or moved < limit:
+        # Only the messages there at the start: one that fails again at once lands behind them, and must
+        # not be replayed over and over.
+        waiting = dead_letters.declaration_result.message_count or 0
+        limit = waiting if limit is None else min(limit, waiting)
+        if dry_run:
+            return await _list(dead_letters, limit)
+        while moved < limit:
             message = await dead_letters.get(no_ack=False, fail=False)
             if message is None:
                 break
-            if dry_run:
-                print(f"{message.message_id} {message.type}")
-                await message.nack(requeue=True)
-                moved += 1
-                if moved >= (dead_letters.declaration_result.message_count or 0):
-                    break
-                continue
             headers = {key: value for key, value in (message.headers or {}).items() if not key.startswith("x-death")}
             headers[RETRY_HEADER] = 0
             await channel.default_exchange.publish(
@@ -57,6 +57,23 @@ async def replay(
             await message.ack()
             moved += 1
     return moved
+
+
+async def _list(dead_letters: AbstractQueue, limit: int) -> int:
+    # Each message is held unacknowledged while listing, so the next get returns the next one (a message
+    # put back at once would come straight back); all of them return to their places at the end.
+    held = []
+    try:
+        while len(held) < limit:
+            message = await dead_letters.get(no_ack=False, fail=False)
+            if message is None:
+                break
+            held.append(message)
+            print(f"{message.message_id} {message.type}")
+    finally:
+        for message in held:
+            await message.nack(requeue=True)
+    return len(held)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -17,6 +19,7 @@ from fastapi import FastAPI
 
 from evaluation_service.app import create_app, definition
 from evaluation_service.invitations.models import Invitation
+from evaluation_service.seed import seed_demo
 from evaluation_service.settings import EvaluationSettings
 from shared.database import Database
 from shared.events import EventEnvelope, InProcessBus
@@ -153,3 +156,64 @@ async def harness_for(database_url: str, **overrides: Any) -> AsyncIterator[Harn
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     async with harness_for(f"sqlite+aiosqlite:///{tmp_path / 'evaluation.db'}") as value:
         yield value
+
+
+# --- a seeded year ------------------------------------------------------------------------------------
+# The seed runs twelve months back from "now": 12:00 in Shanghai on 25 November 2026, so the seeded ratings
+# run from December 2025 to that day, and 2026 is the calendar year with eleven months of them.
+SEEDED_NOW = datetime(2026, 11, 25, 4, tzinfo=UTC)
+SEEDED_YEAR = 2026
+SEEDED_MONTHS = ["2025-12", *(f"2026-{month:02d}" for month in range(1, 12))]
+
+
+def catalogue_events() -> list[tuple[str, dict[str, Any]]]:
+    """The catalogue's own events for its demo data at CATALOG_DEMO_SCALE=reported: the report's 8 stations
+    in 4 subdistricts, their staff (4 social workers each) and the departments."""
+    from catalog_service.demo.generate import generate, reported_only
+    from catalog_service.departments.service import department_state
+    from catalog_service.staff.service import staff_state
+    from catalog_service.stations.hours import parse_calendar
+    from catalog_service.stations.service import station_state
+
+    data = reported_only(generate())
+    names = {row["id"]: row["name"] for row in data.subdistricts}
+    events: list[tuple[str, dict[str, Any]]] = []
+    for row in data.stations:
+        calendar = parse_calendar(row["opening_hours"]).to_dict()
+        state = station_state(SimpleNamespace(**row), names[row["subdistrict_id"]], calendar)
+        events.append(("station.created", state))
+    for row in data.departments:
+        name = names.get(row["subdistrict_id"]) if row["subdistrict_id"] else None
+        events.append(("department.created", department_state(SimpleNamespace(**row), name)))
+    events.extend(("staff.created", staff_state(SimpleNamespace(**row))) for row in data.staff)
+    return events
+
+
+@pytest.fixture(scope="module")
+async def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The service with the catalogue's copies and a seeded year, built once per module and copied per test."""
+    directory = tmp_path_factory.mktemp("seeded-year")
+    async with harness_for(f"sqlite+aiosqlite:///{directory / 'evaluation.db'}") as harness:
+        for event_type, data in catalogue_events():
+            await harness.publish(event_type, data, time=SEEDED_NOW - timedelta(days=30))
+        assert harness.dead_letters() == []
+        await seed_demo(harness.database, now=SEEDED_NOW)
+    return directory
+
+
+def copy_directory(source: Path, target: Path) -> None:
+    for file in source.iterdir():
+        shutil.copy(file, target / file.name)
+
+
+@pytest.fixture
+async def seeded(seeded_template: Path, tmp_path: Path) -> AsyncIterator[Harness]:
+    copy_directory(seeded_template, tmp_path)
+    async with harness_for(f"sqlite+aiosqlite:///{tmp_path / 'evaluation.db'}") as harness:
+        yield harness
+
+
+async def table_rows(harness: Harness, model: Any) -> list[dict[str, Any]]:
+    """A table's rows as stored, read without the service's code."""
+    async with harness.database.sessionmaker() as session:
+        return [dict(row) for row in (await session.execute(sa.select(model.__table__))).mappings().all()]

@@ -143,6 +143,22 @@ async def _rating(database_url: str, ticket_id: str) -> Rating | None:
         await database.dispose()
 
 
+def _appears(driver, element_id: str, timeout: float = 30.0):
+    """The element once the page that has it loaded: a click on submit returns before the next page is in,
+    and a loaded machine takes its time."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def found(browser):
+        return next(iter(browser.find_elements(By.ID, element_id)), False)
+
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(found)
+    except Exception as error:
+        body = driver.find_element(By.TAG_NAME, "body").text
+        raise AssertionError(f"#{element_id} not shown; page {driver.title!r}: {body[:300]!r}") from error
+
+
 def test_a_resident_rates_on_a_phone_in_chromium_without_javascript(tmp_path: Path) -> None:
     chromium, chromedriver = _browser_or_skip()
     from selenium.common.exceptions import NoAlertPresentException
@@ -173,7 +189,7 @@ def test_a_resident_rates_on_a_phone_in_chromium_without_javascript(tmp_path: Pa
             driver.find_element(By.CSS_SELECTOR, 'input[name="ability"][value="5"] + span').click()
             driver.find_element(By.ID, "comment").send_keys("<b>办得很快</b>")
             driver.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-            assert driver.find_element(By.ID, "thanks").is_displayed()
+            assert _appears(driver, "thanks").is_displayed()
             assert "感谢您的评价" in driver.title
 
             driver.get(f"{base}/e/{made['token']}")
@@ -181,6 +197,12 @@ def test_a_resident_rates_on_a_phone_in_chromium_without_javascript(tmp_path: Pa
 
             driver.get(f"{base}/e/{made['expired_token']}")
             assert "已经过期" in driver.find_element(By.ID, "expired").text
+
+            # A link cut short when it was copied, or one garbled: clear pages, not an error for machines.
+            driver.get(f"{base}/e/")
+            assert "链接不完整" in driver.find_element(By.ID, "incomplete").text
+            driver.get(f"{base}/e/{made['token'][:20]}")
+            assert "没有找到这个评价链接" in driver.find_element(By.ID, "not-found").text
 
             # Without scores the browser itself holds the form back (required radios, no script needed).
             driver.get(f"{base}/e/{made['blank_token']}")

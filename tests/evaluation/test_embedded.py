@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+from evaluation_service.reports.scoring import SHANGHAI
+from shared.ids import utcnow
 from tests.conftest import DEMO_STATION_ID, bearer, eventually, staff_headers
 from tests.evaluation.conftest import SOCIAL_WORKER, department
 
@@ -43,6 +46,8 @@ async def test_from_a_closed_ticket_to_the_departments_inbox_through_the_gateway
     path = re.sub(r"^https?://[^/]+", "", link.json()["url"])
     page = await client.get(path)
     assert page.status_code == 200 and "服务评价" in page.text
+    cut_short = await client.get("/e/", headers={"Accept": "text/html"})
+    assert cut_short.status_code == 404 and "链接不完整" in cut_short.text
     thanks = await client.post(path, data={"attitude": "2", "ability": "4", "comment": "等候时间太长"})
     assert thanks.status_code == 200 and "感谢" in thanks.text
 
@@ -54,18 +59,27 @@ async def test_from_a_closed_ticket_to_the_departments_inbox_through_the_gateway
 
 
 async def test_the_demo_holds_a_year_of_ratings_for_the_assessment(client):
+    # The seed runs twelve months back from today: the calendar year of 40 days ago has months of them.
+    year = (utcnow() - timedelta(days=40)).astimezone(SHANGHAI).year
     response = await client.get(
-        "/api/v1/performance-assessments", params={"year": 2025}, headers=bearer("district_admin")
+        "/api/v1/performance-assessments", params={"year": year}, headers=bearer("district_admin")
     )
     assert response.status_code == 200
     items = response.json()["items"]
     assert SOCIAL_WORKER in {item["staff_id"] for item in items}
-    assert all(item["ratings"]["count"] > 0 for item in items)
-    report = await client.get("/api/v1/evaluations/reports/subdistricts", params={"year": 2025}, headers=department())
-    assert report.status_code == 200 and len(report.json()["items"]) == 1
+    assert len(items) == 32  # the catalogue's 4 social workers at each of the report's 8 stations
+    assert sum(item["ratings"]["count"] for item in items) > 500
+    report = await client.get("/api/v1/evaluations/reports/subdistricts", params={"year": year}, headers=department())
+    assert report.status_code == 200
+    [lujiazui] = report.json()["items"]
+    assert lujiazui["name"] == "陆家嘴街道" and 0 < lujiazui["summary"]["response_rate"] < 1
+    everywhere = await client.get(
+        "/api/v1/evaluations/reports/subdistricts", params={"year": year}, headers=bearer("district_admin")
+    )
+    assert len(everywhere.json()["items"]) == 4  # every subdistrict the catalogue holds (reported scale)
     html = await client.get(
         "/api/v1/performance-assessments",
-        params={"year": 2025, "format": "html"},
+        params={"year": year, "format": "html"},
         headers=staff_headers("secretary", subject="sec"),
     )
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")

@@ -10,8 +10,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from evaluation_service.invitations.models import Invitation
+from evaluation_service.ratings.models import Rating
 from evaluation_service.tickets.models import ClosedTicket
-from shared.ids import utcnow
+from shared.ids import stable_id, utcnow
 from tests.conftest import bearer
 from tests.evaluation.conftest import (
     DEMO_COMMUNITY_ID,
@@ -196,3 +197,81 @@ async def test_staff_list_their_station_invitations_only(harness):
     )
     assert forbidden.status_code == 403
     assert RESIDENT not in listed.text
+
+
+OTHER_WORKER = str(stable_id("staff", "陆家嘴街道", "市新居委会", "social_worker", "2"))
+
+
+async def test_a_reopened_ticket_closed_again_before_it_was_rated_invites_for_the_latest_closing(harness):
+    # Closed three weeks ago: the first invitation has expired unused; then the resident reopened the ticket.
+    first_close = utcnow().replace(microsecond=0) - timedelta(days=21)
+    data = await harness.close_ticket(closed_at=first_close)
+    first = await harness.invitation(data["ticket_id"])
+    closed_again = first_close + timedelta(days=20)
+    again = {
+        **data,
+        "closed_at": closed_again.isoformat(),
+        "owner_id": OTHER_WORKER,
+        "completed_by": OTHER_WORKER,
+        "handled_by": [OTHER_WORKER],
+        "resolved_on_time": False,
+    }
+    await harness.publish("ticket.closed", again)
+    assert harness.dead_letters() == []
+    invitation = await harness.invitation(data["ticket_id"])
+    assert invitation.id == first.id and await _count(harness, Invitation, data["ticket_id"]) == 1
+    assert invitation.social_worker_id == OTHER_WORKER
+    assert invitation.expires_at == closed_again + timedelta(days=14)
+    assert invitation.token_hash != first.token_hash
+    ticket = await harness.scalar(sa.select(ClosedTicket).where(ClosedTicket.ticket_id == uuid.UUID(data["ticket_id"])))
+    assert (ticket.completed_by, ticket.closed_at, ticket.resolved_on_time) == (OTHER_WORKER, closed_again, False)
+    assert set(ticket.handled_by) == {RECEPTIONIST, SOCIAL_WORKER, OTHER_WORKER}  # everyone who ever handled it
+    renewed = await harness.outbox_events("evaluation.invitation_renewed")
+    assert [e.data["expires_at"] for e in renewed] == [invitation.expires_at.isoformat()]
+    assert len(await harness.outbox_events("evaluation.invitation_created")) == 1
+
+    # The one who completed it this time shows the link; the resident rates; the rating names them.
+    link = await harness.link(data["ticket_id"], headers=staff(OTHER_WORKER))
+    rated = await harness.client.post("/api/v1/ratings", json={"token": link["token"], "attitude": 5, "ability": 4})
+    assert rated.status_code == 201, rated.text
+    rating = await harness.scalar(sa.select(Rating).where(Rating.ticket_id == uuid.UUID(data["ticket_id"])))
+    assert rating.social_worker_id == OTHER_WORKER and rating.ticket_closed_at == closed_again
+    # The first closing arriving late again changes nothing.
+    await harness.publish("ticket.closed", data)
+    assert (await harness.invitation(data["ticket_id"])).social_worker_id == OTHER_WORKER
+
+
+async def test_a_link_from_before_the_ticket_closed_again_no_longer_works(harness):
+    data, old_token = await harness.closed_with_token()
+    later = utcnow().replace(microsecond=0)
+    await harness.publish("ticket.closed", {**data, "closed_at": later.isoformat(), "completed_by": OTHER_WORKER})
+    api = await harness.client.post("/api/v1/ratings", json={"token": old_token, "attitude": 5, "ability": 5})
+    assert api.status_code == 404 and api.json()["code"] == "invitation_not_found"
+    page = await harness.client.get(f"/e/{old_token}")
+    assert page.status_code == 404 and "只有最新的一个有效" in page.text
+    assert await _count(harness, Rating, data["ticket_id"]) == 0
+
+
+async def test_a_rated_ticket_closed_again_keeps_its_rating_and_records_nothing_new(harness):
+    data, token = await harness.closed_with_token()
+    rated = await harness.client.post("/api/v1/ratings", json={"token": token, "attitude": 2, "ability": 3})
+    assert rated.status_code == 201
+    before = await harness.invitation(data["ticket_id"])
+    later = utcnow().replace(microsecond=0)
+    again = {**data, "closed_at": later.isoformat(), "completed_by": OTHER_WORKER, "handled_by": [OTHER_WORKER]}
+    await harness.publish("ticket.closed", again)
+    assert harness.dead_letters() == []
+    after = await harness.invitation(data["ticket_id"])
+    assert (after.token_hash, after.expires_at, after.social_worker_id) == (
+        before.token_hash,
+        before.expires_at,
+        SOCIAL_WORKER,
+    )
+    ticket = await harness.scalar(sa.select(ClosedTicket).where(ClosedTicket.ticket_id == uuid.UUID(data["ticket_id"])))
+    assert ticket.completed_by == SOCIAL_WORKER and OTHER_WORKER not in ticket.handled_by
+    rating = await harness.scalar(sa.select(Rating).where(Rating.ticket_id == uuid.UUID(data["ticket_id"])))
+    assert (rating.social_worker_id, rating.attitude, rating.ability) == (SOCIAL_WORKER, 2, 3)
+    assert await harness.outbox_events("evaluation.invitation_renewed") == []
+    link = await harness.client.post(f"/api/v1/evaluations/invitations/{after.id}/token", headers=staff())
+    assert link.status_code == 409 and link.json()["code"] == "already_rated"  # no link for a second rating
+    assert await _count(harness, Rating, data["ticket_id"]) == 1

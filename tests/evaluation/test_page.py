@@ -140,3 +140,32 @@ async def test_too_many_requests_from_one_address_are_refused_whatever_the_token
         # Another client (the gateway names it in X-Forwarded-For) is not held back.
         other = await harness.client.get("/e/" + "C" * 43, headers={"X-Forwarded-For": "198.51.100.9"})
         assert other.status_code == 404
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+API_CLIENT = {"Accept": "application/json"}
+
+
+async def test_a_link_cut_short_shows_the_resident_a_chinese_page(harness):
+    for path in ("/e/", "/e"):
+        response = await harness.client.get(path, headers=BROWSER)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert "链接不完整" in response.text and "重新扫描" in response.text
+        assert '<html lang="zh-CN">' in response.text and "<script" not in response.text
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    # Words a chat app glued on after the token, or a garbled token: the page for an unknown link.
+    _, token = await harness.closed_with_token()
+    for path in (f"/e/{token}/谢谢", "/e/%E4%BD%A0%E5%A5%BD", "/e/" + "x" * 300):
+        response = await harness.client.get(path, headers=BROWSER)
+        assert response.status_code == 404, path
+        assert "没有找到这个评价链接" in response.text, path
+    assert (await harness.client.get(f"/e/{token}", headers=BROWSER)).status_code == 200
+
+
+async def test_an_api_client_still_gets_problem_json_for_a_missing_link(harness):
+    for path in ("/e/", "/e/short", "/e/" + "B" * 43, "/e/abc/def"):
+        response = await harness.client.get(path, headers=API_CLIENT)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("application/problem+json"), path
+        assert response.json()["code"] == "invitation_not_found"

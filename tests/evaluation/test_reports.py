@@ -6,15 +6,14 @@ import csv
 import io
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from evaluation_service.ratings.models import Rating
+from evaluation_service.ratings.models import Appeal, Rating
 from evaluation_service.reports.scoring import SHANGHAI
-from evaluation_service.seed import DEMO_YEAR, build_rows, seed_demo
+from evaluation_service.seed import REPORTED, seed_demo
 from evaluation_service.tickets.models import ClosedTicket
 from shared.ids import stable_id
 from tests.conftest import DEMO_STATION_ID, DEMO_SUBDISTRICT_ID, bearer
@@ -22,35 +21,39 @@ from tests.evaluation.conftest import (
     OTHER_SUBDISTRICT_ID,
     RECEPTIONIST,
     SECRETARY,
+    SEEDED_NOW,
+    SEEDED_YEAR,
     SOCIAL_WORKER,
     Harness,
+    catalogue_events,
+    copy_directory,
     department,
     harness_for,
     resident,
     staff,
+    table_rows,
 )
 
 ADMIN = bearer("district_admin")
+DEMO_YEAR = SEEDED_YEAR
 VILLAGE_STATION_ID = str(stable_id("station", "周浦镇", "界村"))
 
 
-@pytest.fixture
-async def seeded(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with harness_for(f"sqlite+aiosqlite:///{tmp_path / 'evaluation.db'}") as harness:
-        await seed_demo(harness.database)
-        yield harness
+def _in_year(moment, year: int = SEEDED_YEAR) -> bool:
+    return moment.astimezone(SHANGHAI).year == year
 
 
-def _expected(group_key: str) -> dict[str, dict]:
-    """Straight from the seed's rows, without the service's code: counts, sums and closed tickets."""
-    rows = build_rows()
-    upheld = {a["rating_id"] for a in rows["appeal"] if a["status"] == "upheld"}
+async def _expected(harness: Harness, group_key: str, year: int = SEEDED_YEAR) -> dict[str, dict]:
+    """Straight from the stored rows, without the service's code: counts, sums and closed tickets of the
+    tickets closed in ``year``."""
+    upheld = {a["rating_id"] for a in await table_rows(harness, Appeal) if a["status"] == "upheld"}
     ticket_key = {"social_worker_id": "completed_by"}.get(group_key, group_key)
     result: dict[str, dict] = defaultdict(lambda: {"count": 0, "attitude": 0, "ability": 0, "closed": 0, "low": 0})
-    for ticket in rows["closed_ticket"]:
-        result[str(ticket[ticket_key])]["closed"] += 1
-    for rating in rows["rating"]:
-        if rating["id"] in upheld:
+    for ticket in await table_rows(harness, ClosedTicket):
+        if _in_year(ticket["closed_at"], year):
+            result[str(ticket[ticket_key])]["closed"] += 1
+    for rating in await table_rows(harness, Rating):
+        if rating["id"] in upheld or not _in_year(rating["ticket_closed_at"], year):
             continue
         item = result[str(rating[group_key])]
         item["count"] += 1
@@ -75,7 +78,7 @@ async def test_each_level_counts_means_and_response_rate_match_the_seeded_rating
     )
     assert response.status_code == 200, response.text
     report = response.json()
-    expected = _expected(group_key)
+    expected = await _expected(seeded, group_key)
     assert {item["id"] for item in report["items"]} == set(expected)
     for item in report["items"]:
         want = expected[item["id"]]
@@ -99,7 +102,7 @@ async def test_names_come_from_the_catalogue_copies(seeded):
         "station.created",
         {
             "id": DEMO_STATION_ID,
-            "name": "市新居委会家门口服务站",
+            "name": "市新居委会家门口服务站（新址）",
             "subdistrict_id": DEMO_SUBDISTRICT_ID,
             "subdistrict_name": "陆家嘴街道",
             "community_id": str(stable_id("community", "陆家嘴街道", "市新居委会")),
@@ -109,11 +112,28 @@ async def test_names_come_from_the_catalogue_copies(seeded):
     stations = (
         await seeded.client.get("/api/v1/evaluations/reports/stations", params={"year": DEMO_YEAR}, headers=ADMIN)
     ).json()
-    assert {i["id"]: i["name"] for i in stations["items"]}[DEMO_STATION_ID] == "市新居委会家门口服务站"
-    communities = (
-        await seeded.client.get("/api/v1/evaluations/reports/communities", params={"year": DEMO_YEAR}, headers=ADMIN)
+    names = {i["id"]: i["name"] for i in stations["items"]}
+    assert names[DEMO_STATION_ID] == "市新居委会家门口服务站（新址）"
+    assert names[VILLAGE_STATION_ID] == "界村家门口服务站"
+    subdistricts = (
+        await seeded.client.get("/api/v1/evaluations/reports/subdistricts", params={"year": DEMO_YEAR}, headers=ADMIN)
     ).json()
-    assert "界村" in {i["name"] for i in communities["items"]}  # known from the tickets when not from the catalogue
+    assert {i["name"] for i in subdistricts["items"]} == {"陆家嘴街道", "潍坊新村街道", "周浦镇", "金桥镇"}
+
+
+async def test_without_catalogue_copies_the_seed_uses_the_reports_stations_and_names_from_tickets(tmp_path):
+    async with harness_for(f"sqlite+aiosqlite:///{tmp_path / 'e.db'}") as harness:
+        await seed_demo(harness.database, now=SEEDED_NOW)
+        stations = set(await _all(harness, ClosedTicket.station_id))
+        workers = set(await _all(harness, Rating.social_worker_id))
+        communities = (
+            await harness.client.get(
+                "/api/v1/evaluations/reports/communities", params={"year": DEMO_YEAR}, headers=ADMIN
+            )
+        ).json()
+    assert stations == {stable_id("station", *names) for names in REPORTED}
+    assert SOCIAL_WORKER in workers  # the catalogue's id for the demo station's social worker
+    assert {i["name"] for i in communities["items"]} == {community for _, community in REPORTED}
 
 
 async def test_no_mean_is_shown_for_a_month_under_the_minimum_sample(seeded):
@@ -132,9 +152,9 @@ async def test_no_mean_is_shown_for_a_month_under_the_minimum_sample(seeded):
     assert village["summary"]["mean_attitude"] is not None  # the whole year is above the minimum
 
 
-async def test_the_minimum_sample_is_configurable(tmp_path):
-    async with harness_for(f"sqlite+aiosqlite:///{tmp_path / 'e.db'}", minimum_sample=10_000) as harness:
-        await seed_demo(harness.database)
+async def test_the_minimum_sample_is_configurable(seeded_template, tmp_path):
+    copy_directory(seeded_template, tmp_path)
+    async with harness_for(f"sqlite+aiosqlite:///{tmp_path / 'evaluation.db'}", minimum_sample=10_000) as harness:
         report = (
             await harness.client.get(
                 "/api/v1/evaluations/reports/subdistricts", params={"year": DEMO_YEAR}, headers=ADMIN
@@ -146,20 +166,23 @@ async def test_the_minimum_sample_is_configurable(tmp_path):
 
 
 async def test_a_rating_whose_appeal_was_upheld_is_left_out(seeded):
-    rows = build_rows()
-    [upheld] = [a for a in rows["appeal"] if a["status"] == "upheld"]
-    total = await seeded.scalar(
-        sa.select(sa.func.count()).select_from(Rating).where(Rating.station_id == uuid.UUID(DEMO_STATION_ID))
-    )
+    [upheld] = [a for a in await table_rows(seeded, Appeal) if a["status"] == "upheld"]
+    [rating] = [r for r in await table_rows(seeded, Rating) if r["id"] == upheld["rating_id"]]
+    year = rating["ticket_closed_at"].astimezone(SHANGHAI).year
+    stored = [
+        r
+        for r in await table_rows(seeded, Rating)
+        if str(r["station_id"]) == DEMO_STATION_ID and _in_year(r["ticket_closed_at"], year)
+    ]
     report = (
         await seeded.client.get(
             "/api/v1/evaluations/reports/stations",
-            params={"year": DEMO_YEAR, "station_id": DEMO_STATION_ID},
+            params={"year": year, "station_id": DEMO_STATION_ID},
             headers=ADMIN,
         )
     ).json()
-    assert report["items"][0]["summary"]["count"] == total - 1
-    assert upheld["rating_id"]
+    assert report["items"][0]["summary"]["count"] == len(stored) - 1
+    assert [a["status"] for a in await table_rows(seeded, Appeal) if a["rating_id"] != rating["id"]] == ["pending"]
 
 
 async def test_a_department_sees_its_own_subdistrict_only(seeded):
@@ -189,32 +212,32 @@ async def test_station_staff_see_their_station_and_residents_see_nothing(seeded)
         )
     ).json()
     ids = {i["id"] for i in mine["items"]}
-    assert SOCIAL_WORKER in ids and len(ids) == 3  # the station's social worker, receptionist, secretary
+    completed_here = {
+        t["completed_by"]
+        for t in await table_rows(seeded, ClosedTicket)
+        if str(t["station_id"]) == DEMO_STATION_ID and _in_year(t["closed_at"])
+    }
+    assert SOCIAL_WORKER in ids and ids == completed_here  # everyone at the station who closed a ticket
     assert (await seeded.client.get("/api/v1/evaluations/reports/subdistricts", headers=staff())).status_code == 403
     assert (await seeded.client.get("/api/v1/evaluations/reports/stations", headers=resident())).status_code == 403
 
 
-async def test_the_seed_is_deterministic_idempotent_and_spans_the_district_for_a_year(tmp_path):
-    first, second = build_rows(), build_rows()
-    assert first is second  # built once per process
-    async with harness_for(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}") as harness:
-        await seed_demo(harness.database)
-        await seed_demo(harness.database)
-        count = await harness.scalar(sa.select(sa.func.count()).select_from(Rating))
-        ids = set(await _all(harness, Rating.id))
-        months = {t.astimezone(SHANGHAI).month for t in await _all(harness, ClosedTicket.closed_at)}
-        subdistricts = set(await _all(harness, Rating.subdistrict_id))
-    async with harness_for(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}") as other:
-        await seed_demo(other.database)
-        assert set(await _all(other, Rating.id)) == ids
-        scores = sorted(await _all(other, Rating.id, Rating.attitude, Rating.ability))
-    assert count == len(first["rating"]) > 1000
-    assert months == set(range(1, 13))
-    assert len(subdistricts) == 4
-    assert scores == sorted((r["id"], r["attitude"], r["ability"]) for r in first["rating"])
-    assert str(stable_id("staff", "陆家嘴街道", "市新居委会", "social_worker")) in {
-        r["social_worker_id"] for r in first["rating"]
-    }
+async def test_the_seed_is_deterministic_idempotent_and_each_station_stands_alone(seeded, tmp_path):
+    ids = set(await _all(seeded, Rating.id))
+    scores = sorted(await _all(seeded, Rating.id, Rating.attitude, Rating.ability))
+    await seed_demo(seeded.database, now=SEEDED_NOW + timedelta(days=40))  # a later restart adds nothing
+    assert set(await _all(seeded, Rating.id)) == ids
+    # Another database with only the demo station: that station's rows are the same as with all eight.
+    async with harness_for(f"sqlite+aiosqlite:///{tmp_path / 'alone.db'}") as alone:
+        for event_type, data in catalogue_events():
+            if event_type != "station.created" or data["id"] == DEMO_STATION_ID:
+                await alone.publish(event_type, data, time=SEEDED_NOW - timedelta(days=30))
+        await seed_demo(alone.database, now=SEEDED_NOW)
+        alone_scores = sorted(await _all(alone, Rating.id, Rating.attitude, Rating.ability))
+        assert set(await _all(alone, Rating.station_id)) == {uuid.UUID(DEMO_STATION_ID)}
+    here = set(await _all(seeded, Rating.id, Rating.station_id))
+    assert alone_scores == [s for s in scores if (s[0], uuid.UUID(DEMO_STATION_ID)) in here]
+    assert len(alone_scores) > 200
 
 
 async def _all(harness: Harness, *columns) -> list:
@@ -233,9 +256,9 @@ async def test_the_annual_assessment_combines_residents_and_ticket_figures(seede
     body = response.json()
     assert body["formula"]["resident_weight"] == 0.6
     worker = next(i for i in body["items"] if i["staff_id"] == SOCIAL_WORKER)
-    rows = build_rows()
-    tickets = [t for t in rows["closed_ticket"] if t["completed_by"] == SOCIAL_WORKER]
-    owned = [t for t in rows["closed_ticket"] if t["owner_id"] == SOCIAL_WORKER]
+    closed = [t for t in await table_rows(seeded, ClosedTicket) if _in_year(t["closed_at"])]
+    tickets = [t for t in closed if t["completed_by"] == SOCIAL_WORKER]
+    owned = [t for t in closed if t["owner_id"] == SOCIAL_WORKER]
     figures = worker["ticket_figures"]
     assert figures["resolved_count"] == len(tickets)
     assert figures["resolved_on_time_count"] == sum(t["resolved_on_time"] for t in tickets)
@@ -329,7 +352,13 @@ async def test_the_printable_report_has_charts_without_script_and_escapes_names(
     assert f"{DEMO_YEAR}年度社工绩效考核" in page
     assert "陆伟&lt;b&gt;" in page
     assert "李书记" not in page and "张接待" not in page  # only social workers are assessed
-    assert page.count("<svg") == 3  # components, distribution, monthly trend
+    assessed = (
+        await seeded.client.get(
+            "/api/v1/performance-assessments", params={"year": DEMO_YEAR, "station_id": DEMO_STATION_ID}, headers=ADMIN
+        )
+    ).json()["items"]
+    assert len(assessed) == 4  # the station's four social workers
+    assert page.count("<svg") == 3 * len(assessed)  # each: components, distribution, monthly trend
     assert "<script" not in page.lower() and "<img" not in page and "<b>" not in page
     assert "市新&lt;img src=x onerror=alert(1)&gt;服务站" in page
     assert "@media print" in page

@@ -212,6 +212,35 @@ async def test_a_dead_lettered_message_is_replayed_after_the_fix(distributed, mo
     assert await _queue_depth(evaluation, ".dlq") == 0
 
 
+async def test_a_database_outage_spends_no_retries_and_sends_nothing_to_the_dead_letter_queue(
+    distributed, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    from evaluation_service import events as evaluation_events
+
+    evaluation = distributed["evaluation"]
+    attempts: list[str] = []
+    handled: list[str] = []
+
+    async def database_away(session, event):
+        attempts.append(event.id)
+        if len(attempts) <= 6:  # three times the fixture's two retries
+            raise OperationalError("SELECT 1", None, ConnectionRefusedError("database is down"))
+        handled.append(event.id)
+
+    monkeypatch.setitem(evaluation_events.consumer._handlers, "ticket.closed", database_away)
+    event = EventEnvelope(type="ticket.closed", source="/test", data={"ticket_id": str(uuid.uuid4())})
+    await evaluation.state.runtime.bus.publish(event)
+
+    async def handled_once() -> bool:
+        return handled == [event.id]
+
+    await eventually(handled_once, timeout=20)
+    assert len(attempts) == 7
+    assert await _queue_depth(evaluation, ".dlq") == 0
+
+
 async def test_shutdown_settles_the_message_in_hand_and_flushes_the_outbox(fresh_databases, rabbitmq, namespace):
     """What SIGTERM triggers (uvicorn runs the lifespan's shutdown): stop consuming, finish the handler
     in progress, ack it, publish what it wrote to the outbox, then close."""

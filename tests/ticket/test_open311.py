@@ -126,10 +126,14 @@ async def test_post_with_form_fields_creates_a_ticket_that_reads_back_valid(http
     assert item["lat"] == 31.23 and item["long"] == 121.52
     assert item["media_url"] == "https://example.org/photo.jpg"
     assert datetime.fromisoformat(item["requested_datetime"]).utcoffset() is not None
-    # The nearest station took it, and its staff see it with the resident's contact.
+    # The nearest station took it; its staff (not the owner) see the contact masked and reveal it on purpose.
     detail = (await http.get(f"/api/v1/tickets/{request_id}", headers=station.headers("receptionist"))).json()
     assert detail["station_id"] == station.id and detail["channel"] == "web"
-    assert detail["resident_phone"] == "13800000000" and detail["resident_name"] == "王 阿姨"
+    assert detail["owner_id"] != station.receptionist
+    assert detail["resident_phone"] == "138****0000" and detail["resident_name"] == "王 **"
+    contact = await http.get(f"/api/v1/tickets/{request_id}/contact", headers=station.headers("receptionist"))
+    assert contact.status_code == 200, contact.text
+    assert contact.json()["resident_phone"] == "13800000000" and contact.json()["resident_name"] == "王 阿姨"
     token = (await http.get(f"/open311/v2/tokens/{answer[0]['token']}.json")).json()
     assert token == [{"service_request_id": request_id, "token": answer[0]["token"]}]
 

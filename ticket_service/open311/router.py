@@ -26,6 +26,7 @@ from shared.service import SessionDep
 from ticket_service.clock import Now
 from ticket_service.open311.formats import FORMATS, Open311Error, error_response, render
 from ticket_service.open311.keys import find_active
+from ticket_service.privacy.masking import CONTACT_LABEL, CONTACT_SEPARATOR, masked_description
 from ticket_service.stations import repository as stations
 from ticket_service.stations.models import StationCopy
 from ticket_service.tickets import service
@@ -34,7 +35,24 @@ from ticket_service.tickets.models import Ticket
 from ticket_service.tickets.router import sla_policy
 from ticket_service.tickets.schemas import Channel, Location, TicketCreate
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+_OPEN311_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
+}
+_ERROR_CONTENT = {"content": {"application/json": {"schema": _OPEN311_ERRORS}, "text/xml": {}}}
+# Every path answers in the format its suffix names, errors included, in the spec's error shape.
+OPEN311_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}, "text/xml": {}}},
+    400: {"description": "Bad request (Open311 errors)", **_ERROR_CONTENT},
+    403: {"description": "No valid api_key (Open311 errors)", **_ERROR_CONTENT},
+    404: {"description": "Not found (Open311 errors)", **_ERROR_CONTENT},
+}
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=OPEN311_RESPONSES)
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-25T00:00:00+08:00"
@@ -166,7 +184,8 @@ def request_view(ticket: Ticket, station: StationCopy | None) -> dict[str, Any]:
         "status_notes": ticket.status,
         "service_name": item.name if item else ticket.service_category,
         "service_code": service_code_of(ticket),
-        "description": ticket.description[:4000],
+        # Open311 readers handle no resident's matter: the contact in the description is masked.
+        "description": masked_description(ticket.description)[:4000],
         "agency_responsible": station.name if station is not None else None,
         "service_notice": None,
         "requested_datetime": _datetime(ticket.created_at),
@@ -345,7 +364,7 @@ async def post_request(fmt: str, request: Request, session: SessionDep, now: Now
         description = form.get("description") or item.name
         contact = [part for part in (name if not phone else None, form.get("email")) if part]
         if contact:
-            description = f"{description}\n联系人: {' / '.join(contact)}"
+            description = f"{description}\n{CONTACT_LABEL}{CONTACT_SEPARATOR.join(contact)}"
         try:
             data = TicketCreate(
                 station_id=station.id,
@@ -367,7 +386,7 @@ async def post_request(fmt: str, request: Request, session: SessionDep, now: Now
             raise Open311Error(400, f"{field}: {first.get('msg', 'invalid')}") from None
         principal = Principal(user_id=key.client_id, roles=frozenset({Role.integration_client.value}))
         try:
-            ticket, _ = await service.create_ticket(session, data, principal, now, sla_policy(request))
+            ticket, _ = await service.create_ticket(session, data, principal, now, await sla_policy(request))
         except Problem as problem:
             raise Open311Error(403 if problem.status == 403 else 400, problem.detail) from None
         answer = [

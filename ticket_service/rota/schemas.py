@@ -2,10 +2,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema
 
 ROLE_PATTERN = r"^[a-z][a-z0-9_]*$"
+# A pattern's times are the station's wall clock, sent without an offset; JSON Schema's "time" format
+# (RFC 3339 full-time) would demand one.
+WallClockTime = Annotated[
+    time,
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d{2}:\d{2}:\d{2}(\.\d+)?$", "description": "Local wall-clock time"},
+        mode="serialization",
+    ),
+]
 PERSON = Field(min_length=1, max_length=64)
 
 
@@ -27,8 +37,8 @@ class PatternRead(BaseModel):
     person_id: str
     role: str
     weekday: int
-    start_time: time
-    end_time: time
+    start_time: WallClockTime
+    end_time: WallClockTime
     valid_from: date
     valid_until: date | None
 

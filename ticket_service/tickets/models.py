@@ -25,6 +25,10 @@ class Ticket(Base):
         sa.Index("ix_ticket_resident_id_id", "resident_id", "id"),
         # The SLA checker takes tickets whose next due time has come.
         sa.Index("ix_ticket_due_at", "due_at"),
+        # Retention: closed matters whose personal data is still held, oldest first.
+        sa.Index(
+            "ix_ticket_personal_data_removed_at_status_closed_at", "personal_data_removed_at", "status", "closed_at"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -77,6 +81,8 @@ class Ticket(Base):
     open311_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     # How many history rows the ticket has: the next row's ``seq`` (the ticket row is locked to append).
     change_count: Mapped[int] = mapped_column(default=0)
+    # When the retention period removed the resident's personal data (ticket_service/privacy/retention.py).
+    personal_data_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TicketChange(Base):

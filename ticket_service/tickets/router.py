@@ -14,6 +14,8 @@ from shared.errors import Unprocessable
 from shared.pagination import MAX_LIMIT, Page, PageParameters, page_parameters
 from shared.service import SessionDep
 from ticket_service.clock import Now
+from ticket_service.privacy import service as privacy
+from ticket_service.privacy.masking import masked_contact
 from ticket_service.tickets import repository, service
 from ticket_service.tickets.lifecycle import ResponsibilityLevel, TicketState
 from ticket_service.tickets.models import Ticket
@@ -40,7 +42,7 @@ Caller = Annotated[Principal, Depends(current_principal)]
 EXPORT_LIMIT = 50_000
 
 
-def sla_policy(request: Request) -> SlaPolicy:
+async def sla_policy(request: Request) -> SlaPolicy:
     settings = request.app.state.runtime.settings
     return SlaPolicy(accept_minutes=settings.sla_accept_minutes, resolve_minutes=settings.sla_resolve_minutes)
 
@@ -48,8 +50,10 @@ def sla_policy(request: Request) -> SlaPolicy:
 Policy = Annotated[SlaPolicy, Depends(sla_policy)]
 
 
-async def detail(session, ticket: Ticket, now: datetime) -> TicketDetail:
-    read = TicketRead.model_validate(ticket)
+async def detail(session, ticket: Ticket, now: datetime, principal: Principal, request: Request) -> TicketDetail:
+    await session.flush()  # the sessions do not autoflush: the history shown includes this request's changes
+    # The resident's contact in full only for whoever handles the matter, and then recorded.
+    read = await privacy.read_for(session, ticket, principal, now, privacy.endpoint_of(request))
     return TicketDetail(
         **read.model_dump(),
         allowed_actions=service.usable_actions(ticket),
@@ -69,6 +73,7 @@ async def detail(session, ticket: Ticket, now: datetime) -> TicketDetail:
 )
 async def create_ticket(
     data: TicketCreate,
+    request: Request,
     session: SessionDep,
     principal: Caller,
     now: Now,
@@ -83,10 +88,10 @@ async def create_ticket(
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return await detail(session, ticket, now)
+    return await detail(session, ticket, now, principal, request)
 
 
-def _filters(
+async def _filters(
     station_id: Annotated[uuid.UUID | None, Query()] = None,
     status_filter: Annotated[
         str | None, Query(alias="status", description="One state or a comma list, e.g. new,accepted")
@@ -131,7 +136,7 @@ async def list_tickets(
     page: Annotated[PageParameters, Depends(page_parameters)],
 ) -> Page[TicketRead]:
     items, next_cursor = await repository.page_tickets(session, page, list_scope(principal), filters, now)
-    return Page(items=[TicketRead.model_validate(item) for item in items], next_cursor=next_cursor)
+    return Page(items=[privacy.masked_read(item) for item in items], next_cursor=next_cursor)
 
 
 CSV_COLUMNS = (
@@ -139,6 +144,7 @@ CSV_COLUMNS = (
     "owner_id", "created_at", "accepted_at", "resolved_at", "closed_at", "acceptance_due_at",
     "resolution_due_at", "acceptance_working_minutes", "resolution_working_minutes", "sla_breached_at",
 )  # fmt: skip
+CONTACT_COLUMNS = ("resident_name", "resident_phone")  # always masked in an export
 
 
 @router.get(
@@ -152,16 +158,20 @@ async def export_csv(session: SessionDep, principal: Caller, now: Now, filters: 
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow((*CSV_COLUMNS, *CONTACT_COLUMNS))
     page = PageParameters(limit=MAX_LIMIT * 5, cursor=None)
     written = 0
     while written < EXPORT_LIMIT:
         items, next_cursor = await repository.page_tickets(session, page, scope, filters, now)
         for ticket in items:
+            contact = masked_contact(ticket)
             writer.writerow(
                 [
                     value.isoformat() if isinstance(value, datetime) else ("" if value is None else value)
-                    for value in (getattr(ticket, column) for column in CSV_COLUMNS)
+                    for value in (
+                        *(getattr(ticket, column) for column in CSV_COLUMNS),
+                        *(contact[column] for column in CONTACT_COLUMNS),
+                    )
                 ]
             )
         written += len(items)
@@ -177,8 +187,10 @@ async def export_csv(session: SessionDep, principal: Caller, now: Now, filters: 
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail, summary="One ticket, with its history")
-async def get_ticket(ticket_id: uuid.UUID, session: SessionDep, principal: Caller, now: Now) -> TicketDetail:
-    return await detail(session, await service.visible_ticket(session, ticket_id, principal), now)
+async def get_ticket(
+    ticket_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller, now: Now
+) -> TicketDetail:
+    return await detail(session, await service.visible_ticket(session, ticket_id, principal), now, principal, request)
 
 
 @router.get("/{ticket_id}/history", response_model=list[ChangeRead], summary="Append-only history")
@@ -193,12 +205,18 @@ async def get_history(ticket_id: uuid.UUID, session: SessionDep, principal: Call
     summary="Move the ticket through its lifecycle (409 with a reason code when not allowed)",
 )
 async def transition(
-    ticket_id: uuid.UUID, data: TransitionRequest, session: SessionDep, principal: Caller, now: Now, policy: Policy
+    ticket_id: uuid.UUID,
+    data: TransitionRequest,
+    request: Request,
+    session: SessionDep,
+    principal: Caller,
+    now: Now,
+    policy: Policy,
 ) -> TicketDetail:
     ticket = await service.act(
         session, ticket_id, data.action, principal, now, policy, note=data.note, completed_by=data.completed_by
     )
-    return await detail(session, ticket, now)
+    return await detail(session, ticket, now, principal, request)
 
 
 @router.post(
@@ -207,17 +225,30 @@ async def transition(
     summary="Close a ticket (a new or accepted one is handled at the desk: accept, resolve, close)",
 )
 async def close_ticket(
-    ticket_id: uuid.UUID, data: TicketClose, session: SessionDep, principal: Caller, now: Now, policy: Policy
+    ticket_id: uuid.UUID,
+    data: TicketClose,
+    request: Request,
+    session: SessionDep,
+    principal: Caller,
+    now: Now,
+    policy: Policy,
 ) -> TicketRead:
-    return TicketRead.model_validate(await service.close_ticket(session, ticket_id, data, principal, now, policy))
+    ticket = await service.close_ticket(session, ticket_id, data, principal, now, policy)
+    return await privacy.read_for(session, ticket, principal, now, privacy.endpoint_of(request))
 
 
 @router.post("/{ticket_id}/designate", response_model=TicketDetail, summary="Designated rule: name a social worker")
 async def designate(
-    ticket_id: uuid.UUID, data: DesignateRequest, session: SessionDep, principal: Caller, now: Now, policy: Policy
+    ticket_id: uuid.UUID,
+    data: DesignateRequest,
+    request: Request,
+    session: SessionDep,
+    principal: Caller,
+    now: Now,
+    policy: Policy,
 ) -> TicketDetail:
     ticket = await service.designate_ticket(session, ticket_id, data, principal, now, policy)
-    return await detail(session, ticket, now)
+    return await detail(session, ticket, now, principal, request)
 
 
 @router.post(
@@ -226,10 +257,16 @@ async def designate(
     summary="Backstop rule: the secretary names a person or department, or claims it",
 )
 async def backstop(
-    ticket_id: uuid.UUID, data: BackstopRequest, session: SessionDep, principal: Caller, now: Now, policy: Policy
+    ticket_id: uuid.UUID,
+    data: BackstopRequest,
+    request: Request,
+    session: SessionDep,
+    principal: Caller,
+    now: Now,
+    policy: Policy,
 ) -> TicketDetail:
     ticket = await service.backstop_ticket(session, ticket_id, data, principal, now, policy)
-    return await detail(session, ticket, now)
+    return await detail(session, ticket, now, principal, request)
 
 
 @router.post(
@@ -239,10 +276,10 @@ async def backstop(
     summary="Raise a backstop ticket to an on-site office (deliberation service)",
 )
 async def onsite_office(
-    ticket_id: uuid.UUID, data: OnsiteOfficeRequest, session: SessionDep, principal: Caller, now: Now
+    ticket_id: uuid.UUID, data: OnsiteOfficeRequest, request: Request, session: SessionDep, principal: Caller, now: Now
 ) -> TicketDetail:
     ticket = await service.request_onsite_office(session, ticket_id, data, principal, now)
-    return await detail(session, ticket, now)
+    return await detail(session, ticket, now, principal, request)
 
 
 @router.post(

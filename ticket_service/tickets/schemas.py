@@ -165,6 +165,15 @@ class TicketRead(BaseModel):
     sla_breached_at: datetime | None
     onsite_office_status: str | None
     onsite_outcome: str | None
+    contact_masked: bool = Field(
+        False,
+        description="The resident's name, phone and the contact in the description are masked (138****5678): "
+        "only whoever handles the matter sees them in full, on the ticket's detail; the station's staff ask "
+        "`GET /api/v1/tickets/{id}/contact`. Every full read is recorded.",
+    )
+    personal_data_removed_at: datetime | None = Field(
+        None, description="When the retention period removed the resident's personal data; the figures stay."
+    )
 
 
 class TicketDetail(TicketRead):

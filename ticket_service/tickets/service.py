@@ -235,10 +235,18 @@ def apply_readings(ticket: Ticket, sla: TicketSla, now: datetime) -> None:
 
 
 async def refresh_sla(
-    session: AsyncSession, ticket: Ticket, station: StationCopy, policy: SlaPolicy, now: datetime
+    session: AsyncSession,
+    ticket: Ticket,
+    station: StationCopy,
+    policy: SlaPolicy,
+    now: datetime,
+    changes: list[TicketChange] | None = None,
 ) -> TicketSla:
-    await session.flush()
-    sla = _sla(ticket, station, await repository.changes(session, ticket.id), policy)
+    """Recomputes the SLA readings; `changes` spares the history query when the caller has it."""
+    if changes is None:
+        await session.flush()
+        changes = await repository.changes(session, ticket.id)
+    sla = _sla(ticket, station, changes, policy)
     apply_readings(ticket, sla, now)
     return sla
 
@@ -415,7 +423,8 @@ async def create_ticket(
         subject=str(ticket.id),
     )
     await publish_assigned(session, ticket, station, None, reason, principal.user_id, now)
-    await refresh_sla(session, ticket, station, policy, now)
+    # A new ticket has no state change after its birth yet: its clocks start from created_at.
+    await refresh_sla(session, ticket, station, policy, now, changes=[])
     if idempotency is not None:
         idempotency.ticket_id = ticket.id
     return ticket, False

@@ -1,0 +1,119 @@
+"""Retention: a closed ticket's personal data is removed once the retention period
+(`EVALUATION_PERSONAL_DATA_RETENTION_DAYS`) has passed since it closed; the figures stay.
+
+Removed: the resident's account on the closed ticket and its invitation, and the resident's comment
+on the rating (their own words, which may name them); phone numbers and e-mail addresses in the
+department's follow-up notes and in appeals are masked. Kept: every score, flag, count and time, so
+reports and assessments read the same before and after. Nothing is published.
+
+Runs as a periodic task in the service's lifespan and as `python -m evaluation_service anonymise`;
+a closed ticket is anonymised once (`personal_data_removed_at`), so passes are idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evaluation_service.invitations.models import Invitation
+from evaluation_service.ratings.models import Appeal, FollowUp, Rating
+from evaluation_service.tickets.models import ClosedTicket
+from shared.database import Database
+from shared.ids import utcnow
+from shared.privacy import mask_text
+from shared.settings import ServiceSettings
+
+logger = logging.getLogger("evaluation.retention")
+
+DEFAULT_BATCH_SIZE = 200
+
+
+async def _mask_columns(
+    session: AsyncSession, table: sa.Table, columns: tuple[str, ...], where: sa.ColumnElement[bool]
+) -> None:
+    rows = await session.execute(sa.select(table.c.id, *(table.c[column] for column in columns)).where(where))
+    for row_id, *values in rows.all():
+        masked = {column: (value, mask_text(value)) for column, value in zip(columns, values, strict=True) if value}
+        changed = {column: new for column, (old, new) in masked.items() if new != old}
+        if changed:
+            await session.execute(sa.update(table).where(table.c.id == row_id).values(changed))
+
+
+async def anonymise_batch(
+    session: AsyncSession, now: datetime, retention_days: int, batch_size: int, *, skip_locked: bool
+) -> int:
+    query = (
+        sa.select(ClosedTicket)
+        .where(
+            ClosedTicket.personal_data_removed_at.is_(None),
+            ClosedTicket.closed_at <= now - timedelta(days=retention_days),
+        )
+        .order_by(ClosedTicket.closed_at, ClosedTicket.ticket_id)
+        .limit(batch_size)
+        .with_for_update(skip_locked=skip_locked)
+    )
+    tickets = list(await session.scalars(query))
+    if not tickets:
+        return 0
+    for ticket in tickets:
+        ticket.resident_id = None
+        ticket.personal_data_removed_at = now
+    ids: list[uuid.UUID] = [ticket.ticket_id for ticket in tickets]
+    invitations = Invitation.__table__
+    await session.execute(sa.update(invitations).where(invitations.c.ticket_id.in_(ids)).values(resident_id=None))
+    # Core statements on the table: a rating is immutable for the ORM (its guard refuses updates) because
+    # its scores never change; removing the resident's words is the one change the law asks of it.
+    ratings = Rating.__table__
+    await session.execute(
+        sa.update(ratings).where(ratings.c.ticket_id.in_(ids), ratings.c.comment.is_not(None)).values(comment=None)
+    )
+    rating_ids = sa.select(ratings.c.id).where(ratings.c.ticket_id.in_(ids)).scalar_subquery()
+    follow_ups = FollowUp.__table__
+    await _mask_columns(session, follow_ups, ("note",), follow_ups.c.rating_id.in_(rating_ids))
+    appeals = Appeal.__table__
+    await _mask_columns(session, appeals, ("reason", "decision_note"), appeals.c.ticket_id.in_(ids))
+    return len(tickets)
+
+
+class Anonymiser:
+    def __init__(
+        self,
+        database: Database,
+        retention_days: int,
+        clock: Callable[[], datetime],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        self.database = database
+        self.retention_days = retention_days
+        self.clock = clock
+        self.batch_size = batch_size
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Anonymises every closed ticket past the retention period at ``now``; returns how many."""
+        moment = now or self.clock()
+        total = 0
+        while True:
+            async with self.database.transaction() as session:
+                count = await anonymise_batch(
+                    session, moment, self.retention_days, self.batch_size, skip_locked=not self.database.is_sqlite
+                )
+            total += count
+            if count < self.batch_size:
+                break
+        if total:
+            logger.info("personal data removed after the retention period", extra={"count": total})
+        return total
+
+
+async def anonymise_command(database: Database, settings: ServiceSettings) -> None:
+    """`python -m evaluation_service anonymise`: one pass now, then a JSON line saying how many."""
+    retention_days = getattr(settings, "personal_data_retention_days", 365)
+    count = await Anonymiser(database, retention_days, utcnow).run_once()
+    print(json.dumps({"anonymised_closed_tickets": count, "retention_days": retention_days}))

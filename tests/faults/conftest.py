@@ -1,0 +1,112 @@
+"""One distributed stack for the fault tests, wired through fault proxies (see system.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import aio_pika
+import pytest
+
+from tests.faults.proxy import FaultProxy
+from tests.faults.system import (
+    BROKER_PROXY_PORT,
+    CONSUMER_MAX_RETRIES,
+    DATABASE_FAULT_SERVICE,
+    DATABASE_PROXY_PORT,
+    GATEWAY_PORT,
+    SERVICE_PORTS,
+    stack_class,
+)
+
+
+def _host_and_port(url: str, default_port: int) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or default_port
+
+
+@pytest.fixture(scope="package")
+def broker_proxy(rabbitmq_url: str) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(_host_and_port(rabbitmq_url, 5672), BROKER_PROXY_PORT).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(scope="package")
+def database_proxy(postgres_url: str) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(_host_and_port(postgres_url, 5432), DATABASE_PROXY_PORT).start()
+    yield proxy
+    proxy.stop()
+
+
+# Package-scoped twins of the suite's `postgres`/`rabbitmq` fixtures (same skip, or fail with REQUIRE_SERVICES=1).
+@pytest.fixture(scope="package")
+def postgres_url() -> str:
+    from tests.conftest import POSTGRES_URL, require
+
+    require(POSTGRES_URL, 5432, "PostgreSQL")
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="package")
+def rabbitmq_url() -> str:
+    from tests.conftest import BROKER_URL, require
+
+    require(BROKER_URL, 5672, "RabbitMQ")
+    return BROKER_URL
+
+
+@pytest.fixture(scope="package")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_url: str,
+    rabbitmq_url: str,
+    broker_proxy: FaultProxy,
+    database_proxy: FaultProxy,
+) -> Iterator[Any]:
+    suffix = uuid.uuid4().hex[:8]
+    namespace = f"testfaults{suffix}"
+    database_prefix = f"test_faults_{suffix}"
+    stack = stack_class()(
+        postgres_url=postgres_url,
+        broker_url=broker_proxy.url(rabbitmq_url),
+        database_prefix=database_prefix,
+        namespace=namespace,
+        gateway_port=GATEWAY_PORT,
+        ports=dict(SERVICE_PORTS),
+        state_directory=tmp_path_factory.mktemp("faults-stack"),
+        database_urls={
+            DATABASE_FAULT_SERVICE: f"{database_proxy.url(postgres_url)}/{database_prefix}_{DATABASE_FAULT_SERVICE}"
+        },
+        extra_environment={
+            "GATEWAY_UPSTREAM_TIMEOUT_SECONDS": "30",
+            "GATEWAY_RATE_LIMIT_PER_ADDRESS_PER_MINUTE": "0",
+            "GATEWAY_RATE_LIMIT_PER_TOKEN_PER_MINUTE": "0",
+            "EVALUATION_CONSUMER_MAX_RETRIES": str(CONSUMER_MAX_RETRIES),
+            "EVALUATION_CONSUMER_RETRY_DELAY_MS": "300",
+        },
+    )
+    try:
+        stack.up()
+        yield stack
+    finally:
+        broker_proxy.restore()
+        database_proxy.restore()
+        stack.down()
+        asyncio.run(stack.drop_databases())
+        asyncio.run(_delete_namespace(rabbitmq_url, namespace, list(SERVICE_PORTS)))
+
+
+async def _delete_namespace(broker_url: str, namespace: str, consumers: list[str]) -> None:
+    connection = await aio_pika.connect(broker_url)
+    async with connection:
+        channel = await connection.channel()
+        for consumer in consumers:
+            for suffix in ("", ".retry", ".dlq"):
+                await channel.queue_delete(f"{namespace}.{consumer}{suffix}")
+        await channel.queue_delete(f"{namespace}.unrouted")
+        for exchange in ("events", "unrouted", "dead"):
+            await channel.exchange_delete(f"{namespace}.{exchange}")

@@ -1,0 +1,37 @@
+"""One embedded system for the whole folder: the matrix makes thousands of calls on it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import running
+from tests.security.world import World
+
+
+@pytest.fixture(scope="package")
+async def system(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+    from gateway.embedded import build
+    from gateway.settings import GatewaySettings
+
+    unlimited = GatewaySettings(rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0)
+    path: Path = tmp_path_factory.mktemp("security")
+    built = build(path, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50})
+    async with running(built.gateway):
+        yield built
+
+
+@pytest.fixture(scope="package")
+async def http(system: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=system.gateway)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway", timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="package")
+async def world(http: httpx.AsyncClient) -> World:
+    return World(http)

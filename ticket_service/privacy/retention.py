@@ -1,0 +1,145 @@
+"""Retention: a closed or cancelled matter's personal data is removed once the retention period
+(`TICKET_PERSONAL_DATA_RETENTION_DAYS`) has passed since it closed; its figures stay.
+
+Removed: the resident's name, phone and account, the description (replaced by a notice), the exact
+address and the photos; coordinates are rounded to about 100 m; phone numbers and e-mail addresses
+in the history's and video links' notes are masked; the contact-read log keeps who read what, but no
+longer whose; idempotency records go. Kept: station, community, category, item, channel, states,
+owners, every time and SLA figure, the history's rows. Nothing is published: the anonymised ticket
+says nothing new to other services, and no event ever carried the contact.
+
+Runs as a periodic task in the service's lifespan and as `python -m ticket_service anonymise`. A
+ticket is anonymised once (`personal_data_removed_at`), so passes are idempotent; replicas take rows
+with `FOR UPDATE SKIP LOCKED`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.database import Database
+from shared.ids import utcnow
+from shared.privacy import mask_text
+from shared.settings import ServiceSettings
+from ticket_service.privacy.masking import ANONYMISED_DESCRIPTION, round_coordinate
+from ticket_service.privacy.models import ContactRead
+from ticket_service.tickets.lifecycle import TicketState
+from ticket_service.tickets.models import IdempotencyRecord, Ticket, TicketChange, VideoLinkSession
+
+logger = logging.getLogger("ticket.retention")
+
+DEFAULT_BATCH_SIZE = 200
+
+
+def cutoff(now: datetime, retention_days: int) -> datetime:
+    """Matters closed at or before this moment are past the retention period."""
+    return now - timedelta(days=retention_days)
+
+
+def _due(before: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        Ticket.personal_data_removed_at.is_(None),
+        sa.or_(
+            sa.and_(Ticket.status == TicketState.CLOSED.value, Ticket.closed_at <= before),
+            sa.and_(Ticket.status == TicketState.CANCELLED.value, Ticket.cancelled_at <= before),
+        ),
+    )
+
+
+def anonymise_ticket(ticket: Ticket, now: datetime) -> None:
+    ticket.resident_name = None
+    ticket.resident_phone = None
+    ticket.resident_id = None
+    ticket.description = ANONYMISED_DESCRIPTION
+    ticket.location_address = None
+    ticket.latitude = round_coordinate(ticket.latitude)
+    ticket.longitude = round_coordinate(ticket.longitude)
+    ticket.media_urls = []
+    ticket.personal_data_removed_at = now
+
+
+async def _mask_notes(session: AsyncSession, table: sa.Table, column: str, ticket_ids: list[uuid.UUID]) -> None:
+    # Core statements on the table: the history is append-only for the ORM (its guard refuses updates);
+    # masking contact in its notes is the one change the law asks of it, and touches nothing else.
+    notes = table.c[column]
+    rows = await session.execute(
+        sa.select(table.c.id, notes).where(table.c.ticket_id.in_(ticket_ids), notes.is_not(None))
+    )
+    for row_id, note in rows.all():
+        masked = mask_text(note)
+        if masked != note:
+            await session.execute(sa.update(table).where(table.c.id == row_id).values({column: masked}))
+
+
+async def anonymise_batch(
+    session: AsyncSession, now: datetime, retention_days: int, batch_size: int, *, skip_locked: bool
+) -> int:
+    query = (
+        sa.select(Ticket)
+        .where(_due(cutoff(now, retention_days)))
+        .order_by(Ticket.id)
+        .limit(batch_size)
+        .with_for_update(skip_locked=skip_locked)
+    )
+    tickets = list(await session.scalars(query))
+    if not tickets:
+        return 0
+    for ticket in tickets:
+        anonymise_ticket(ticket, now)
+    ids = [ticket.id for ticket in tickets]
+    await _mask_notes(session, TicketChange.__table__, "note", ids)
+    await _mask_notes(session, VideoLinkSession.__table__, "notes", ids)
+    await session.execute(
+        sa.update(ContactRead.__table__)
+        .where(ContactRead.__table__.c.ticket_id.in_(ids))
+        .values(resident_id=None, resident_name_masked=None, resident_phone_masked=None)
+    )
+    await session.execute(
+        sa.delete(IdempotencyRecord.__table__).where(IdempotencyRecord.__table__.c.ticket_id.in_(ids))
+    )
+    return len(tickets)
+
+
+class Anonymiser:
+    def __init__(
+        self,
+        database: Database,
+        retention_days: int,
+        clock: Callable[[], datetime],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        self.database = database
+        self.retention_days = retention_days
+        self.clock = clock
+        self.batch_size = batch_size
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Anonymises every matter past the retention period at ``now``; returns how many."""
+        moment = now or self.clock()
+        total = 0
+        while True:
+            async with self.database.transaction() as session:
+                count = await anonymise_batch(
+                    session, moment, self.retention_days, self.batch_size, skip_locked=not self.database.is_sqlite
+                )
+            total += count
+            if count < self.batch_size:
+                break
+        if total:
+            logger.info("personal data removed after the retention period", extra={"count": total})
+        return total
+
+
+async def anonymise_command(database: Database, settings: ServiceSettings) -> None:
+    """`python -m ticket_service anonymise`: one pass now, then a JSON line saying how many."""
+    retention_days = getattr(settings, "personal_data_retention_days", 365)
+    count = await Anonymiser(database, retention_days, utcnow).run_once()
+    print(json.dumps({"anonymised_tickets": count, "retention_days": retention_days}))

@@ -1,0 +1,108 @@
+"""Who sees a resident's contact in full, and the record of every response that carried it.
+
+Whoever handles the resident's matter (the ticket's current owner: the person, or the owning
+department's members) and the resident themself see the name, phone and description in full on the
+ticket's detail. Everyone else in scope sees them masked, in lists, exports and Open311 alike. The
+station's staff and the community's secretary may reveal them explicitly (`GET .../contact`), for a
+colleague's ticket at their desk. District administrators, departments of the subdistrict and
+integrations see masked values only: they supervise the figures, not the resident. Every response
+that carried a full value writes one `contact_read` row in the request's transaction, so a read that
+was not recorded was not answered either.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import Principal, Role
+from shared.context import current_request_id
+from shared.errors import Forbidden
+from shared.privacy import mask_name, mask_phone
+from ticket_service.access import works_at
+from ticket_service.privacy.masking import carries_contact, masked_contact
+from ticket_service.privacy.models import ContactRead
+from ticket_service.privacy.schemas import ResidentContact
+from ticket_service.stations import repository as stations
+from ticket_service.tickets import service as tickets
+from ticket_service.tickets.models import Ticket
+from ticket_service.tickets.schemas import TicketRead
+from ticket_service.tickets.visibility import owns
+
+
+def handles(principal: Principal, ticket: Ticket) -> bool:
+    """The reader handles this resident's matter (or is the resident)."""
+    if owns(principal, ticket):
+        return True
+    return (
+        principal.has_role(Role.resident) and ticket.resident_id is not None and ticket.resident_id == principal.user_id
+    )
+
+
+def endpoint_of(request: Request) -> str:
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+
+
+def masked_read(ticket: Ticket) -> TicketRead:
+    read = TicketRead.model_validate(ticket)
+    if not carries_contact(ticket):
+        return read
+    return read.model_copy(update={**masked_contact(ticket), "contact_masked": True})
+
+
+async def record_read(
+    session: AsyncSession, ticket: Ticket, principal: Principal, now: datetime, endpoint: str
+) -> ContactRead:
+    row = ContactRead(
+        read_at=now,
+        reader_id=principal.user_id,
+        reader_roles=sorted(principal.roles),
+        ticket_id=ticket.id,
+        station_id=ticket.station_id,
+        resident_id=ticket.resident_id,
+        resident_name_masked=mask_name(ticket.resident_name) if ticket.resident_name is not None else None,
+        resident_phone_masked=mask_phone(ticket.resident_phone) if ticket.resident_phone is not None else None,
+        endpoint=endpoint[:200],
+        request_id=(current_request_id() or None),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def read_for(
+    session: AsyncSession, ticket: Ticket, principal: Principal, now: datetime, endpoint: str
+) -> TicketRead:
+    """The ticket as this reader may see it: in full (and recorded) for whoever handles the matter."""
+    if not handles(principal, ticket):
+        return masked_read(ticket)
+    if carries_contact(ticket):
+        await record_read(session, ticket, principal, now, endpoint)
+    return TicketRead.model_validate(ticket)
+
+
+async def reveal(
+    session: AsyncSession, ticket_id: uuid.UUID, principal: Principal, now: datetime, endpoint: str
+) -> ResidentContact:
+    """An explicit read of the resident's contact: the handler, the station's staff, the secretary."""
+    ticket = await tickets.visible_ticket(session, ticket_id, principal)
+    station = await stations.get_station(session, ticket.station_id)
+    if not (handles(principal, ticket) or (station is not None and works_at(principal, station))):
+        raise Forbidden(
+            "Only whoever handles the matter and the station's staff read a resident's contact.",
+            code="contact_not_allowed",
+        )
+    if carries_contact(ticket):
+        await record_read(session, ticket, principal, now, endpoint)
+    return ResidentContact(
+        ticket_id=ticket.id,
+        resident_id=ticket.resident_id,
+        resident_name=ticket.resident_name,
+        resident_phone=ticket.resident_phone,
+        description=ticket.description,
+        personal_data_removed_at=ticket.personal_data_removed_at,
+    )
