@@ -7,6 +7,28 @@ import json
 from typing import Any
 
 from gateway.routes import service_for
+from shared.errors import PROBLEM_CONTENT_TYPE, PROBLEM_SCHEMA_NAME
+
+# What the gateway itself answers on any routed operation (rate limits, body size, an unreachable or
+# slow service), beside what each service documents.
+GATEWAY_PROBLEMS = {
+    429: "Too many requests",
+    502: "The owning service cannot be reached",
+    504: "The owning service did not answer in time",
+}
+
+
+def _with_gateway_problems(operations: dict[str, Any]) -> dict[str, Any]:
+    content = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA_NAME}"}}}
+    for operation in operations.values():
+        if not isinstance(operation, dict) or "responses" not in operation:
+            continue
+        statuses = dict(GATEWAY_PROBLEMS)
+        if "requestBody" in operation:
+            statuses[413] = "Request body too large"
+        for status, description in statuses.items():
+            operation["responses"].setdefault(str(status), {"description": description, "content": dict(content)})
+    return operations
 
 
 def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
@@ -41,7 +63,7 @@ def merge(gateway_document: dict[str, Any], service_documents: dict[str, dict[st
             schemas[renames.get(name, name)] = schema
         for path, operations in document.get("paths", {}).items():
             if service_for(path) == service:
-                merged["paths"][path] = operations
+                merged["paths"][path] = _with_gateway_problems(operations)
         for tag in document.get("tags", []):
             tags.setdefault(tag["name"], tag)
     if tags:

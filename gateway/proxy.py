@@ -10,7 +10,6 @@ import json
 import logging
 import time
 import uuid
-from collections import OrderedDict
 
 from opentelemetry.trace import SpanKind
 from starlette.middleware.cors import CORSMiddleware
@@ -28,7 +27,6 @@ from shared.middleware import valid_request_id
 
 logger = logging.getLogger("gateway.proxy")
 
-VERIFIED_TOKENS_KEPT = 10_000
 
 
 async def send_problem(
@@ -74,7 +72,6 @@ class GatewayProxy:
         self.max_body = max_body
         self.token_limiter = token_limiter
         self.address_limiter = address_limiter
-        self._verified: OrderedDict[str, Principal] = OrderedDict()
         self._dispatch: ASGIApp = self._route
         if cors_allow_origins:
             self._dispatch = CORSMiddleware(
@@ -93,15 +90,7 @@ class GatewayProxy:
         await self._dispatch(scope, receive, send)
 
     def _principal(self, token: str) -> Principal:
-        """Verified tokens are remembered until they expire: a signature check per request is waste."""
-        principal = self._verified.get(token)
-        if principal is not None and principal.claims.get("exp", 0) > time.time():
-            return principal
-        principal = self.verifier.verify(token)
-        self._verified[token] = principal
-        if len(self._verified) > VERIFIED_TOKENS_KEPT:
-            self._verified.popitem(last=False)
-        return principal
+        return self.verifier.verify(token)  # the verifier remembers verified tokens until they expire
 
     def _limited(self, limiter: RateLimiter | None, key: str) -> float:
         return limiter.acquire(key, time.monotonic()) if limiter is not None else 0.0

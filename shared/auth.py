@@ -6,6 +6,8 @@ verify HS256 tokens from the built-in issuer. Either way a request becomes a `Pr
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -72,6 +74,9 @@ class Principal:
         )
 
 
+VERIFIED_TOKENS_KEPT = 10_000
+
+
 class TokenVerifier:
     def __init__(self, settings: CommonSettings) -> None:
         self.issuer = settings.jwt_issuer
@@ -79,8 +84,24 @@ class TokenVerifier:
         self._secret = settings.jwt_secret
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True) if settings.jwt_jwks_url else None
         self.may_block = self._jwks is not None
+        self._verified: OrderedDict[str, Principal] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
+        """The token's principal; a verified token is remembered until it expires (a signature check per
+        request is waste: the gateway and a service see the same token on every call of a session)."""
+        principal = self._verified.get(token)
+        if principal is not None and principal.claims.get("exp", 0) > time.time():
+            return principal
+        principal = self._verify(token)
+        self._verified[token] = principal
+        while len(self._verified) > VERIFIED_TOKENS_KEPT:
+            try:
+                self._verified.popitem(last=False)
+            except KeyError:  # emptied by another thread (JWKS verification runs in a worker thread)
+                break
+        return principal
+
+    def _verify(self, token: str) -> Principal:
         try:
             if self._jwks is not None:
                 key: Any = self._jwks.get_signing_key_from_jwt(token).key

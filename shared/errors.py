@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -210,57 +211,79 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def _nul_field(value: Any, path: str) -> str | None:
-    """The path of the first string (or key) holding U+0000 in decoded JSON or form data."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return child
-            found = _nul_field(item, child)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_field(item, f"{path}.{index}" if path else str(index))
-            if found is not None:
-                return found
+# Dates the services can do arithmetic on: near Python's limits (years 1 and 9999) adding a day or a
+# time-zone offset overflows. No date this system handles lies outside these years.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+_ISO_DATE = re.compile(r"\s*([+-]?\d{4,})-\d{2}-\d{2}(?:[T ].*)?", re.DOTALL)
+# A JSON string starting like an ISO date whose year is outside [EARLIEST_YEAR, LATEST_YEAR].
+_JSON_DATE_OUT_OF_RANGE = re.compile(rb'"\s*(?:[+-]\d{4,}|0\d{3}|1[0-8]\d{2}|[3-9]\d{3}|\d{5,})-\d{2}-\d{2}')
+
+
+def _flaw(value: str) -> tuple[str, str] | None:
+    """(code, detail) when `value` cannot be stored or computed with, else None."""
+    if "\x00" in value:
+        return "nul_character", "The value holds a NUL character."
+    match = _ISO_DATE.fullmatch(value)
+    if match is not None and not EARLIEST_YEAR <= int(match[1]) <= LATEST_YEAR:
+        return "date_out_of_range", f"Dates lie in the years {EARLIEST_YEAR}-{LATEST_YEAR}."
     return None
 
 
-async def reject_nul_characters(request: Request) -> None:
-    """A dependency refusing U+0000 anywhere in a request's path, query or text body, naming the field.
+def _flawed_field(value: Any, path: str) -> tuple[str, tuple[str, str]] | None:
+    """The path of the first flawed string (or key) in decoded JSON, with its flaw."""
+    if isinstance(value, str):
+        flaw = _flaw(value)
+        return (path, flaw) if flaw is not None else None
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in children:
+        child = f"{path}.{key}" if path else str(key)
+        if "\x00" in str(key):
+            return child, ("nul_character", "The name holds a NUL character.")
+        found = _flawed_field(item, child)
+        if found is not None:
+            return found
+    return None
 
-    PostgreSQL's text types cannot store it (the insert would fail as a 500), and no legitimate input
-    holds it; refused the same way on SQLite so both modes answer alike.
+
+async def reject_unstorable_input(request: Request) -> None:
+    """A dependency refusing, with a 422 naming the field, input no service can store or compute with.
+
+    U+0000 anywhere in the path, query or a text body: PostgreSQL's text types cannot store it, and no
+    legitimate input holds it. ISO dates outside EARLIEST_YEAR-LATEST_YEAR: date arithmetic near
+    Python's limits overflows. Refused the same way on SQLite so both modes answer alike.
     """
     for source in (request.path_params, request.query_params):
         for name, value in source.items():
-            if "\x00" in str(value) or "\x00" in name:
-                raise Unprocessable("The value holds a NUL character.", field=name, code="nul_character")
+            flaw = _flaw(name) if "\x00" in name else _flaw(str(value))
+            if flaw is not None:
+                raise Unprocessable(flaw[1], field=name, code=flaw[0])
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if request.method in ("GET", "HEAD", "DELETE", "OPTIONS") and not content_type:
         return
     body = await request.body()  # cached on the request: the endpoint reads the same bytes
-    field: str | None = None
+    found: tuple[str, tuple[str, str]] | None = None
     if content_type == "application/json" or content_type.endswith("+json"):
-        if b"\\u0000" not in body and b"\x00" not in body:
+        # Cheap scans first: most bodies hold neither, and need no second parse.
+        if b"\\u0000" not in body and b"\x00" not in body and not _JSON_DATE_OUT_OF_RANGE.search(body):
             return
         try:
-            field = _nul_field(json.loads(body), "")
+            found = _flawed_field(json.loads(body), "")
         except ValueError:
             return  # not JSON: the endpoint's own validation says so
     elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         if b"%00" not in body and b"\x00" not in body:
             return
         form = await request.form()
-        field = next((key for key, value in form.multi_items() if isinstance(value, str) and "\x00" in value), None)
-    elif content_type.startswith("text/") and b"\x00" in body:
-        field = "body"
-    if field is not None:
-        raise Unprocessable("The value holds a NUL character.", field=field or "body", code="nul_character")
+        found = next(
+            ((key, ("nul_character", "The value holds a NUL character.")) for key, value in form.multi_items()
+             if isinstance(value, str) and "\x00" in value),
+            None,
+        )  # fmt: skip
+    elif (not content_type or content_type.startswith("text/")) and b"\x00" in body:
+        found = "body", ("nul_character", "The body holds a NUL character.")
+    if found is not None:
+        field, (code, detail) = found
+        raise Unprocessable(detail, field=field or "body", code=code)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import TokenVerifier
 from shared.database import Database
-from shared.errors import install_problem_handlers, reject_nul_characters
+from shared.errors import install_problem_handlers, reject_unstorable_input
 from shared.events.bus import EventBus, InProcessBus
 from shared.events.inbox import EventConsumer
 from shared.events.outbox import OutboxRelay
@@ -188,7 +188,7 @@ def create_app(
         version="1.0.0",
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        dependencies=[Depends(reject_nul_characters)],
+        dependencies=[Depends(reject_unstorable_input)],
     )
     app.state.runtime = service_runtime
     app.state.token_verifier = service_runtime.verifier

@@ -88,9 +88,12 @@ class Outcome:
 
 def decode(body: bytes) -> str:
     try:
-        return body.decode("utf-8-sig")
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise Problem("The file is not UTF-8 text.", status=422, code="not_utf8", field="body") from error
+    if "\x00" in text:  # whatever the declared content type: PostgreSQL cannot store it
+        raise Problem("The file holds a NUL character.", status=422, code="nul_character", field="body")
+    return text
 
 
 def _read(text: str, columns: tuple[str, ...], required: frozenset[str], outcome: Outcome) -> list[tuple[int, dict]]:
@@ -214,10 +217,14 @@ async def import_stations(
         else:
             data = {"time_zone": "Asia/Shanghai", "weekly_periods": weekly, "exceptions": exceptions}
             try:
-                opening = hours.stored_form(BusinessCalendar.from_dict(data), hours.notes_of(data))
+                calendar = BusinessCalendar.from_dict(data)
+                opening = hours.stored_form(calendar, hours.notes_of(data))
             except CalendarError as error:
                 column = "exceptions" if error.field.startswith("exceptions") else "hours"
                 outcome.error(line, column, f"{error.field}: {error.reason}")
+            else:
+                if not calendar.weekly_periods:
+                    outcome.error(line, "hours", "never opens: give at least one weekly period")
         if subdistrict is None or not row.get("community"):
             continue
         station_id = stable_id("station", subdistrict.name, row["community"])

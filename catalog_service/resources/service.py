@@ -139,7 +139,7 @@ async def get_resource(session: AsyncSession, resource_id: uuid.UUID) -> Resourc
 
 async def update_resource(session: AsyncSession, resource: Resource, data: ResourceUpdate, today: date) -> Resource:
     changes = data.model_dump(exclude_unset=True)
-    for field in ("title", "category", "description", "capacity", "unit", "lead_time_days", "active"):
+    for field in ("title", "category", "description", "capacity", "unit", "lead_time_days", "active", "district_wide"):
         if field in changes and changes[field] is None:
             raise Unprocessable(f"{field} cannot be emptied.", field=field, code="required")
     if "category" in changes:

@@ -51,6 +51,11 @@ def notes_of(data: dict[str, Any]) -> dict[str, str]:
 
 def normalise(data: dict[str, Any], field: str = "opening_hours") -> tuple[BusinessCalendar, dict[str, Any]]:
     calendar = parse_calendar(data, field)
+    if not calendar.weekly_periods:
+        # Published, predictable hours: a station opens every week, and SLA deadlines need it to.
+        raise Unprocessable(
+            "A station opens at least once a week.", field=f"{field}.weekly_periods", code="never_opens"
+        )
     return calendar, stored_form(calendar, notes_of(data))
 
 

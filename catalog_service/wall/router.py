@@ -31,6 +31,7 @@ async def wall_json(station_id: uuid.UUID, session: SessionDep, now: Now) -> JSO
     "/wall/stations/{station_id}",
     response_class=HTMLResponse,
     summary="A station's wall: its three lists, opening hours and contact, printable (Chinese)",
+    responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},  # ?format=json
 )
 async def wall_page(
     station_id: uuid.UUID,

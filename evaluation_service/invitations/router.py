@@ -67,6 +67,7 @@ async def get_invitation(invitation_id: uuid.UUID, session: SessionDep, principa
     response_model=RatingLink,
     status_code=status.HTTP_201_CREATED,
     summary="A fresh rating link and QR code to show the resident",
+    responses={410: {"description": "Invitation expired"}},
 )
 async def issue_token(invitation_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller) -> RatingLink:
     issued = await service.issue_token(session, invitation_id, principal, utcnow())
@@ -88,6 +89,7 @@ async def issue_token(invitation_id: uuid.UUID, request: Request, session: Sessi
     response_model=SubmittedRating,
     status_code=status.HTTP_201_CREATED,
     summary="Submit the resident's rating in person, once the resident confirmed it",
+    responses={410: {"description": "Invitation expired"}},
 )
 async def rate_in_person(
     invitation_id: uuid.UUID, data: InPersonRatingCreate, session: SessionDep, principal: Staff

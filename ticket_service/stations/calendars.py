@@ -30,10 +30,14 @@ def calendar_for(station: StationCopy) -> BusinessCalendar:
     if station.time_zone and "time_zone" not in hours:
         hours = {**hours, "time_zone": station.time_zone}
     try:
-        return _parse(json.dumps(hours, sort_keys=True))
+        calendar = _parse(json.dumps(hours, sort_keys=True))
     except CalendarError:
-        # The handler validated the hours before storing them; this is only a last line of defence.
+        calendar = None
+    if calendar is None or not calendar.weekly_periods:
+        # The catalogue validated the hours before publishing them; this is only a last line of defence
+        # (a calendar with no weekly periods stops opening, and no SLA deadline could be computed).
         return _parse(json.dumps(DEFAULT_OPENING_HOURS, sort_keys=True))
+    return calendar
 
 
 def valid_opening_hours(value: Any) -> dict[str, Any] | None:

@@ -50,7 +50,9 @@ async def sla_policy(request: Request) -> SlaPolicy:
 Policy = Annotated[SlaPolicy, Depends(sla_policy)]
 
 
-async def detail(session, ticket: Ticket, now: datetime, principal: Principal, request: Request) -> TicketDetail:
+async def detail(
+    session, ticket: Ticket, now: datetime, principal: Principal, request: Request, *, new: bool = False
+) -> TicketDetail:
     await session.flush()  # the sessions do not autoflush: the history shown includes this request's changes
     # The resident's contact in full only for whoever handles the matter, and then recorded.
     read = await privacy.read_for(session, ticket, principal, now, privacy.endpoint_of(request))
@@ -59,7 +61,9 @@ async def detail(session, ticket: Ticket, now: datetime, principal: Principal, r
         allowed_actions=service.usable_actions(ticket),
         notice=service.notice(ticket, now),
         history=[ChangeRead.model_validate(change) for change in await repository.changes(session, ticket.id)],
-        video_links=[VideoLinkRead.model_validate(link) for link in await repository.video_links(session, ticket.id)],
+        video_links=[]
+        if new  # a ticket raised in this request has none yet
+        else [VideoLinkRead.model_validate(link) for link in await repository.video_links(session, ticket.id)],
     )
 
 
@@ -88,7 +92,7 @@ async def create_ticket(
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return await detail(session, ticket, now, principal, request)
+    return await detail(session, ticket, now, principal, request, new=not replayed)
 
 
 async def _filters(

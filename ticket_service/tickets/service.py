@@ -409,8 +409,7 @@ async def create_ticket(
         change_count=0,
         open311_token=secrets.token_urlsafe(12),
     )
-    session.add(ticket)
-    await session.flush()
+    session.add(ticket)  # flushed with its history rows below: one round of inserts, ticket first (foreign key)
     record(
         session, ticket, "state", None, TicketState.NEW.value, principal.user_id, now, f"created_{data.channel.value}"
     )
@@ -426,6 +425,7 @@ async def create_ticket(
     # A new ticket has no state change after its birth yet: its clocks start from created_at.
     await refresh_sla(session, ticket, station, policy, now, changes=[])
     if idempotency is not None:
+        await session.flush()  # the ticket row first: the idempotency record points at it
         idempotency.ticket_id = ticket.id
     return ticket, False
 
