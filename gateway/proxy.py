@@ -28,7 +28,6 @@ from shared.middleware import valid_request_id
 logger = logging.getLogger("gateway.proxy")
 
 
-
 async def send_problem(
     send: Send,
     status: int,

@@ -268,8 +268,8 @@ async def reject_unstorable_input(request: Request) -> None:
             return
         try:
             found = _flawed_field(json.loads(body), "")
-        except ValueError:
-            return  # not JSON: the endpoint's own validation says so
+        except (ValueError, RecursionError):
+            return  # not JSON (or nested past parsing): the endpoint's own validation says so
     elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         if b"%00" not in body and b"\x00" not in body:
             return
