@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.context import request_id_var
+from shared.rules import InvalidInput, RuleViolation
 
 logger = logging.getLogger("shared.errors")
 
@@ -66,6 +67,14 @@ class Unprocessable(Problem):
     """Well-formed input that breaks a rule; names the field."""
 
     status, code, title = 422, "invalid_field", "Invalid field"
+
+
+def problem_for_rule(error: RuleViolation) -> Problem:
+    """The problem a pure rule's refusal answers: 422 naming the field, or 409 for a state change."""
+    detail = error.detail or error.reason.replace("_", " ")
+    if isinstance(error, InvalidInput):
+        return Unprocessable(detail, field=error.field, code=error.reason, **error.extensions)
+    return Conflict(detail, code=error.reason, **error.extensions)
 
 
 class Unauthorized(Problem):
@@ -308,6 +317,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             field=error.field,
             **error.extra,
         )
+
+    @app.exception_handler(RuleViolation)
+    async def _rule(request: Request, error: RuleViolation) -> JSONResponse:
+        # A pure rule's refusal: bad input is 422 naming the field, a refused state change 409.
+        problem = problem_for_rule(error)
+        return await _problem(request, problem)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:

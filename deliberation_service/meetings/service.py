@@ -49,7 +49,6 @@ from deliberation_service.meetings.voting import (
     summarize_review_ratings,
 )
 from deliberation_service.meetings.voting import Vote as BallotVote
-from deliberation_service.problems import rules
 from deliberation_service.projects import repository as project_repository
 from deliberation_service.projects import service as projects
 from deliberation_service.projects.models import Project
@@ -138,8 +137,7 @@ async def schedule_meeting(
 ) -> Meeting:
     project = await projects.visible_project(session, data.project_id, principal, for_update=True)
     require_station_staff(principal, project.station_id)
-    with rules():
-        check_schedule(data.starts_at, data.ends_at)
+    check_schedule(data.starts_at, data.ends_at)
     kind = MeetingKind(data.kind)
     if kind is MeetingKind.HEARING:
         if ProjectStage(project.stage) is ProjectStage.PROPOSED:
@@ -211,8 +209,7 @@ async def schedule_session(
     meeting_id: uuid.UUID | None = None,
 ) -> Meeting:
     """An on-site office session (the case's use case has checked access and state)."""
-    with rules():
-        check_schedule(data.starts_at, data.ends_at)
+    check_schedule(data.starts_at, data.ends_at)
     meeting = Meeting(
         kind=MeetingKind.ONSITE_OFFICE.value,
         station_id=station_id,
@@ -231,8 +228,7 @@ async def open_meeting_now(
     session: AsyncSession, meeting_id: uuid.UUID, principal: Principal, *, now: datetime
 ) -> Meeting:
     meeting = await managed_meeting(session, meeting_id, principal)
-    with rules():
-        target = open_meeting(MeetingState(meeting.state), now=now, starts_at=meeting.starts_at)
+    target = open_meeting(MeetingState(meeting.state), now=now, starts_at=meeting.starts_at)
     _record(
         session,
         meeting,
@@ -302,11 +298,10 @@ async def check_in(
 ) -> Attendance:
     meeting = await managed_meeting(session, meeting_id, principal)
     attendance = await repository.attendance_of(session, meeting.id, data.resident_id, for_update=True)
-    with rules():
-        check_check_in(
-            MeetingState(meeting.state),
-            already_checked_in=attendance is not None and attendance.checked_in_at is not None,
-        )
+    check_check_in(
+        MeetingState(meeting.state),
+        already_checked_in=attendance is not None and attendance.checked_in_at is not None,
+    )
     if attendance is None:
         attendance = Attendance(
             meeting_id=meeting.id,
@@ -413,14 +408,13 @@ async def cast_vote(
         and attendance.community_id == meeting.community_id,
         has_voted=await repository.has_voted(session, motion.id, principal.user_id),
     )
-    with rules():
-        parsed = check_vote(
-            choice,
-            meeting_state=MeetingState(meeting.state),
-            motion_state=MotionState(motion.state),
-            meeting_community_id=str(meeting.community_id),
-            voter=standing,
-        )
+    parsed = check_vote(
+        choice,
+        meeting_state=MeetingState(meeting.state),
+        motion_state=MotionState(motion.state),
+        meeting_community_id=str(meeting.community_id),
+        voter=standing,
+    )
     vote = Vote(motion_id=motion.id, resident_id=principal.user_id, choice=parsed.value, cast_at=now)
     session.add(vote)
     try:
@@ -459,13 +453,12 @@ async def _freeze(session: AsyncSession, meeting: Meeting, motion: Motion, *, ac
     votes = await repository.votes_of(session, motion.id)
     checked_in = await repository.eligible_checked_in_count(session, meeting)
     rule = QuorumRule(motion.quorum_minimum_checked_in, motion.quorum_minimum_turnout_percent)
-    with rules():
-        result = close_motion(
-            MotionState(motion.state),
-            [BallotVote(v.resident_id, v.choice) for v in votes],  # type: ignore[arg-type]
-            checked_in_count=checked_in,
-            quorum_rule=rule,
-        )
+    result = close_motion(
+        MotionState(motion.state),
+        [BallotVote(v.resident_id, v.choice) for v in votes],  # type: ignore[arg-type]
+        checked_in_count=checked_in,
+        quorum_rule=rule,
+    )
     frozen = {
         "state": MotionState.CLOSED.value,
         "passed": result.passed,
@@ -553,14 +546,13 @@ async def close(
     if data.attendee_count is None and MeetingState(meeting.state) is MeetingState.OPEN:
         raise Unprocessable("The attendee count is required.", field="attendee_count", code="required")
     _, checked_in = await repository.attendance_counts(session, meeting.id)
-    with rules():
-        closure = close_meeting(
-            MeetingState(meeting.state),
-            minutes=data.minutes or "",
-            attendee_count=data.attendee_count if data.attendee_count is not None else -1,
-            checked_in_count=checked_in,
-            closed_at=now,
-        )
+    closure = close_meeting(
+        MeetingState(meeting.state),
+        minutes=data.minutes or "",
+        attendee_count=data.attendee_count if data.attendee_count is not None else -1,
+        checked_in_count=checked_in,
+        closed_at=now,
+    )
     # Voting ends with the meeting: motions still open are closed and their results frozen now.
     for motion in await repository.motions_of(session, meeting.id):
         if MotionState(motion.state) is MotionState.OPEN:
@@ -634,8 +626,7 @@ async def rate(
     meeting = await get_meeting(session, meeting_id, for_share=True)
     if MeetingKind(meeting.kind) is not MeetingKind.REVIEW:
         raise Conflict("Only a review meeting collects quality ratings.", code="not_a_review_meeting")
-    with rules():
-        check_review_rating(score, "score")
+    check_review_rating(score, "score")
     state = MeetingState(meeting.state)
     if state is MeetingState.CLOSED:
         raise Conflict("The review meeting is closed.", code="meeting_closed")

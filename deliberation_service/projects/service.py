@@ -17,7 +17,6 @@ from deliberation_service import events
 from deliberation_service.access import require_station_staff, runs_station
 from deliberation_service.audit import service as audit
 from deliberation_service.events import outbox
-from deliberation_service.problems import rules
 from deliberation_service.projects import repository
 from deliberation_service.projects.models import Project, ProjectMilestone
 from deliberation_service.projects.schemas import MilestoneIn, MilestoneRead, ProjectCreate, ProjectRead, ProjectUpdate
@@ -134,19 +133,17 @@ def _check_milestones(
             field="planned_start_date" if start is None else "planned_end_date",
             code="required_for_milestones",
         )
-    with rules():
-        return check_milestones(
-            [Milestone(m.title.strip(), m.due_date, m.completed_date) for m in milestones],
-            planned_start_date=start,
-            planned_end_date=end,
-            today=today,
-        )
+    return check_milestones(
+        [Milestone(m.title.strip(), m.due_date, m.completed_date) for m in milestones],
+        planned_start_date=start,
+        planned_end_date=end,
+        today=today,
+    )
 
 
 def _check_plan(start: date | None, end: date | None) -> None:
     if start is not None and end is not None:
-        with rules():
-            check_plan_dates(start, end)
+        check_plan_dates(start, end)
 
 
 async def propose_project(
@@ -274,8 +271,7 @@ async def apply_action(
         review_accepted=project.review_accepted,
         progress_percent=project.progress_percent,
     )
-    with rules():
-        target = advance(ProjectStage(project.stage), action, context=context)
+    target = advance(ProjectStage(project.stage), action, context=context)
     before = {
         "stage": project.stage,
         "published_at": project.published_at,
@@ -330,10 +326,9 @@ async def report_progress(
     session: AsyncSession, project_id: uuid.UUID, progress_percent: int, principal: Principal, *, now: datetime
 ) -> Project:
     project = await managed_project(session, project_id, principal)
-    with rules():
-        check_progress_update(
-            ProjectStage(project.stage), project.progress_percent, progress_percent, rework=project.reworking
-        )
+    check_progress_update(
+        ProjectStage(project.stage), project.progress_percent, progress_percent, rework=project.reworking
+    )
     audit.record(
         session,
         actor_id=principal.user_id,

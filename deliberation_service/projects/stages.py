@@ -34,6 +34,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from shared.rules import IllegalTransition, InvalidInput
+
 __all__ = [
     "MAIN_PATH",
     "MILESTONE_TITLE_MAX_LENGTH",
@@ -58,32 +60,6 @@ __all__ = [
     "parse_action",
     "parse_stage",
 ]
-
-
-class InvalidInput(ValueError):
-    """Bad input to a deliberation rule: names the offending ``field`` and a snake_case ``reason``.
-
-    Shared by the deliberation modules (project stages, meetings and voting) so the HTTP layer maps
-    one type to a 422 problem+json that names the field.
-    """
-
-    def __init__(self, field: str, reason: str, detail: str | None = None) -> None:
-        self.field = field
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{field}: {reason}" + (f" ({detail})" if detail else ""))
-
-
-class IllegalTransition(ValueError):
-    """A change that the current state does not allow (HTTP 409), with a snake_case ``reason``.
-
-    Used for projects, meetings and motions alike; ``detail`` says what was attempted from where.
-    """
-
-    def __init__(self, reason: str, detail: str | None = None) -> None:
-        self.reason = reason
-        self.detail = detail
-        super().__init__(reason + (f" ({detail})" if detail else ""))
 
 
 class ProjectStage(StrEnum):

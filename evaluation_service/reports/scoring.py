@@ -38,6 +38,8 @@ from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from shared.rules import InvalidInput
+
 __all__ = [
     "DEFAULT_MINIMUM_SAMPLE",
     "FOLLOW_UP_AT_OR_BELOW",
@@ -69,16 +71,6 @@ FOLLOW_UP_AT_OR_BELOW: Final = 2
 DEFAULT_MINIMUM_SAMPLE: Final = 5
 SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 _WEIGHT_SUM_TOLERANCE: Final = 1e-9
-
-
-class InvalidInput(ValueError):
-    """Bad input to an evaluation rule: names the offending ``field`` and a snake_case ``reason``."""
-
-    def __init__(self, field: str, reason: str, detail: str | None = None) -> None:
-        self.field = field
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{field}: {reason}" + (f" ({detail})" if detail else ""))
 
 
 def _require_int(value: object, field_name: str, *, minimum: int = 0) -> int:

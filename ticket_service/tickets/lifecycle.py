@@ -22,6 +22,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from shared import rules
+from shared.rules import InvalidInput
+
 __all__ = [
     "LEVEL_ORDER",
     "OPEN_STATES",
@@ -45,20 +48,6 @@ __all__ = [
     "parse_state",
     "require_aware",
 ]
-
-
-class InvalidInput(ValueError):
-    """Bad input to a ticket rule: names the offending ``field`` and a snake_case ``reason``.
-
-    Shared by the ticket modules (lifecycle, assignment, sla) so the HTTP layer maps one type to a
-    4xx problem+json that names the field.
-    """
-
-    def __init__(self, field: str, reason: str, detail: str | None = None) -> None:
-        self.field = field
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{field}: {reason}" + (f" ({detail})" if detail else ""))
 
 
 class TicketState(StrEnum):
@@ -135,14 +124,15 @@ OPEN_STATES: Final = frozenset(
 SLA_PAUSED_STATES: Final = frozenset({TicketState.WAITING_FOR_RESIDENT})
 
 
-class IllegalTransition(ValueError):
-    """An action that the ticket's current state does not allow (HTTP 409)."""
+class IllegalTransition(rules.IllegalTransition):
+    """An action that the ticket's current state does not allow (HTTP 409, naming state and action)."""
 
     def __init__(self, state: TicketState, action: TicketAction, reason: str) -> None:
         self.state = state
         self.action = action
-        self.reason = reason
-        super().__init__(f"cannot {action.value} a ticket that is {state.value}: {reason}")
+        super().__init__(
+            reason, f"cannot {action.value} a ticket that is {state.value}", state=state.value, action=action.value
+        )
 
 
 def allowed_actions(state: TicketState) -> frozenset[TicketAction]:

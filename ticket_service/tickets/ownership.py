@@ -33,10 +33,6 @@ from ticket_service.tickets.lifecycle import InvalidInput, ResponsibilityLevel
 from ticket_service.tickets.models import Ticket
 
 
-def invalid(error: InvalidInput) -> Unprocessable:
-    return Unprocessable(error.detail or f"{error.field}: {error.reason}", field=error.field, code=error.reason)
-
-
 async def first_inquiry(
     session: AsyncSession, station: StationCopy, principal: Principal, now: datetime
 ) -> tuple[Assignment, str]:
@@ -116,7 +112,7 @@ async def designated(
                 field="designee_id",
                 code=error.reason,
             ) from error
-        raise invalid(error) from error
+        raise
 
 
 async def backstop(
@@ -140,18 +136,15 @@ async def backstop(
     ]
     people = [*community, *([person_id] if person_id else [])]
     on_leave = await rota.people_on_leave(session, people, now)
-    try:
-        return assign_backstop(
-            secretary_id=secretary_id,
-            community_staff=community,
-            subdistrict_department_ids=departments,
-            person_id=person_id,
-            department_id=department_id,
-            people_on_leave=on_leave,
-            escalated=escalated,
-        )
-    except InvalidInput as error:
-        raise invalid(error) from error
+    return assign_backstop(
+        secretary_id=secretary_id,
+        community_staff=community,
+        subdistrict_department_ids=departments,
+        person_id=person_id,
+        department_id=department_id,
+        people_on_leave=on_leave,
+        escalated=escalated,
+    )
 
 
 async def escalation_owner(

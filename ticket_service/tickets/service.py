@@ -38,8 +38,6 @@ from ticket_service.tickets.assignment import Assignment
 from ticket_service.tickets.catalogue import CATEGORY_BY_CODE, ITEM_BY_CODE
 from ticket_service.tickets.lifecycle import (
     LEVEL_ORDER,
-    IllegalTransition,
-    InvalidInput,
     ResponsibilityLevel,
     TicketAction,
     TicketState,
@@ -505,12 +503,7 @@ async def transition(
     """One move of the state machine, on a ticket already locked and checked as visible."""
     _authorise(principal, ticket, station, action)
     state = TicketState(ticket.status)
-    try:
-        target = apply(state, action, at=now, closed_at=ticket.closed_at)
-    except IllegalTransition as error:
-        raise Conflict(str(error), code=error.reason, state=state.value, action=action.value) from error
-    except InvalidInput as error:
-        raise ownership.invalid(error) from error
+    target = apply(state, action, at=now, closed_at=ticket.closed_at)  # refusals: 409 / 422 by the kernel
     if action is TicketAction.ACCEPT and not owns(principal, ticket) and not principal.is_district_admin:
         if principal.has_role(*STATION_STAFF) and works_at(principal, station):
             # A colleague at the desk who accepts takes the ticket over: whoever accepts owns it.
