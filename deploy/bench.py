@@ -365,6 +365,7 @@ def main() -> None:
         bare.terminate()
         stack.down()
         asyncio.run(stack.drop_databases())
+        asyncio.run(stack.delete_event_namespace())
     print(
         f"\nwrk, {CONNECTIONS} connections unless a row says otherwise, 2 threads, {DURATION} a row, on this machine:\n"
     )

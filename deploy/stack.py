@@ -79,6 +79,20 @@ class Stack:
         finally:
             await connection.close()
 
+    async def delete_event_namespace(self) -> None:
+        """Deletes the namespace's queues and exchanges (the benchmark and the tests leave none behind)."""
+        import aio_pika
+
+        connection = await aio_pika.connect(self.broker_url)
+        async with connection:
+            channel = await connection.channel()
+            for service in self.ports:
+                for suffix in ("", ".retry", ".dlq"):
+                    await channel.queue_delete(f"{self.namespace}.{service}{suffix}")
+            await channel.queue_delete(f"{self.namespace}.unrouted")
+            for exchange in ("events", "unrouted", "dead"):
+                await channel.exchange_delete(f"{self.namespace}.{exchange}")
+
     def migrate(self) -> None:
         for service in self.ports:
             subprocess.run(

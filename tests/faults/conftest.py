@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import aio_pika
 import pytest
 
 from tests.faults.proxy import FaultProxy
@@ -97,16 +96,4 @@ def stack(
         database_proxy.restore()
         stack.down()
         asyncio.run(stack.drop_databases())
-        asyncio.run(_delete_namespace(rabbitmq_url, namespace, list(SERVICE_PORTS)))
-
-
-async def _delete_namespace(broker_url: str, namespace: str, consumers: list[str]) -> None:
-    connection = await aio_pika.connect(broker_url)
-    async with connection:
-        channel = await connection.channel()
-        for consumer in consumers:
-            for suffix in ("", ".retry", ".dlq"):
-                await channel.queue_delete(f"{namespace}.{consumer}{suffix}")
-        await channel.queue_delete(f"{namespace}.unrouted")
-        for exchange in ("events", "unrouted", "dead"):
-            await channel.exchange_delete(f"{namespace}.{exchange}")
+        asyncio.run(stack.delete_event_namespace())

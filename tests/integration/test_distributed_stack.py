@@ -55,6 +55,7 @@ def stack(tmp_path_factory):
     finally:
         stack.down()
         asyncio.run(stack.drop_databases())
+        asyncio.run(stack.delete_event_namespace())
 
 
 async def _token(http: httpx.AsyncClient, username: str) -> dict[str, str]:
