@@ -8,7 +8,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.database import Database
 
 logger = logging.getLogger("shared.periodic")
 
@@ -45,3 +50,36 @@ class PeriodicTask:
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_seconds)
             except TimeoutError:
                 pass
+
+
+class BatchedPass:
+    """One pass of work done in batches, each in its own transaction, until a batch comes back short
+    (e.g. anonymising what outlived its retention period). `run_once(now)` returns how many were done."""
+
+    def __init__(
+        self,
+        database: Database,
+        batch: Callable[[AsyncSession, datetime, int], Awaitable[int]],
+        clock: Callable[[], datetime],
+        *,
+        batch_size: int,
+        done: str,
+    ) -> None:
+        self.database = database
+        self.batch = batch
+        self.clock = clock
+        self.batch_size = batch_size
+        self.done = done  # logged with the count when a pass did anything
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        moment = now or self.clock()
+        total = 0
+        while True:
+            async with self.database.transaction() as session:
+                count = await self.batch(session, moment, self.batch_size)
+            total += count
+            if count < self.batch_size:
+                break
+        if total:
+            logger.info(self.done, extra={"count": total})
+        return total

@@ -13,7 +13,6 @@ a closed ticket is anonymised once (`personal_data_removed_at`), so passes are i
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -26,10 +25,9 @@ from evaluation_service.ratings.models import Appeal, FollowUp, Rating
 from evaluation_service.tickets.models import ClosedTicket
 from shared.database import Database
 from shared.ids import utcnow
+from shared.periodic import BatchedPass
 from shared.privacy import mask_text
 from shared.settings import ServiceSettings
-
-logger = logging.getLogger("evaluation.retention")
 
 DEFAULT_BATCH_SIZE = 200
 
@@ -81,7 +79,9 @@ async def anonymise_batch(
     return len(tickets)
 
 
-class Anonymiser:
+class Anonymiser(BatchedPass):
+    """Anonymises every closed ticket past the retention period, in batches; `run_once(now)` says how many."""
+
     def __init__(
         self,
         database: Database,
@@ -90,26 +90,14 @@ class Anonymiser:
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
-        self.database = database
-        self.retention_days = retention_days
-        self.clock = clock
-        self.batch_size = batch_size
+        skip_locked = not database.is_sqlite
 
-    async def run_once(self, now: datetime | None = None) -> int:
-        """Anonymises every closed ticket past the retention period at ``now``; returns how many."""
-        moment = now or self.clock()
-        total = 0
-        while True:
-            async with self.database.transaction() as session:
-                count = await anonymise_batch(
-                    session, moment, self.retention_days, self.batch_size, skip_locked=not self.database.is_sqlite
-                )
-            total += count
-            if count < self.batch_size:
-                break
-        if total:
-            logger.info("personal data removed after the retention period", extra={"count": total})
-        return total
+        async def batch(session: AsyncSession, moment: datetime, size: int) -> int:
+            return await anonymise_batch(session, moment, retention_days, size, skip_locked=skip_locked)
+
+        super().__init__(
+            database, batch, clock, batch_size=batch_size, done="personal data removed after the retention period"
+        )
 
 
 async def anonymise_command(database: Database, settings: ServiceSettings) -> None:
