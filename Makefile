@@ -16,12 +16,13 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/python -m gateway.embedded --host 127.0.0.1 --port 8000
 
-## make test: the whole suite (integration tests need PostgreSQL and RabbitMQ on 127.0.0.1)
+## make test: the whole suite (integration tests need PostgreSQL, RabbitMQ and Redis on 127.0.0.1)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
-## make up / make down: each service and the gateway as its own process, PostgreSQL and RabbitMQ
+## make up / make down: each service and the gateway as its own process, PostgreSQL, RabbitMQ and Redis
+## (`up` starts a local redis-server when none answers on 6379)
 up: $(STAMP)
 	$(BIN)/python deploy/stack.py up
 

@@ -5,8 +5,10 @@ PostgreSQL (one database per service) and RabbitMQ from environment URLs.
     python deploy/stack.py down    # stop what `up` started (SIGTERM, then wait)
 
 Environment: DOORSTEP_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432), DOORSTEP_BROKER_URL
-(default amqp://guest:guest@127.0.0.1:5672/). Tests and the benchmark use `Stack` directly with their
-own ports, database names and event namespace.
+(default amqp://guest:guest@127.0.0.1:5672/), DOORSTEP_REDIS_URL (default redis://127.0.0.1:6379/0: the
+rate-limit counters; `up` starts a local redis-server when nothing answers there, installing Debian's
+package if it is missing). Tests and the benchmark use `Stack` directly with their own ports, database
+names and event namespace (which also prefixes the rate-limit keys in Redis).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +36,7 @@ GATEWAY_PORT = 8000
 class Stack:
     postgres_url: str = os.environ.get("DOORSTEP_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
     broker_url: str = os.environ.get("DOORSTEP_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    redis_url: str = os.environ.get("DOORSTEP_REDIS_URL", "redis://127.0.0.1:6379/0")
     database_prefix: str = "doorstep"
     namespace: str = "doorstep"
     gateway_port: int = GATEWAY_PORT
@@ -47,6 +52,8 @@ class Stack:
         environment = {**os.environ, "PYTHONPATH": str(ROOT), **self.extra_environment}
         if service == "gateway":
             environment["GATEWAY_MODE"] = "distributed"
+            environment["GATEWAY_RATE_LIMIT_REDIS_URL"] = self.redis_url
+            environment["GATEWAY_RATE_LIMIT_KEY_PREFIX"] = f"{self.namespace}:gateway"
             for name, port in self.ports.items():
                 environment[f"GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
             return environment
@@ -55,6 +62,7 @@ class Stack:
         environment[f"{prefix}_DATABASE_URL"] = f"{self.postgres_url}/{self.database_name(service)}"
         environment[f"{prefix}_BROKER_URL"] = self.broker_url
         environment[f"{prefix}_EVENT_NAMESPACE"] = self.namespace
+        environment[f"{prefix}_RATE_LIMIT_REDIS_URL"] = self.redis_url
         return environment
 
     async def create_databases(self) -> None:
@@ -175,6 +183,37 @@ class Stack:
             self.stop(name)
 
 
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_redis(url: str) -> None:
+    """Starts a local redis-server (daemonised) when nothing answers at a local `url`, like .ci/run does."""
+    address = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host, _, port = address.partition(":")
+    host, number = host or "127.0.0.1", int(port or 6379)
+    if _port_open(host, number) or host not in ("127.0.0.1", "localhost"):
+        return
+    if shutil.which("redis-server") is None:
+        print("installing redis-server (Debian package)")
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "redis-server"],
+            check=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+    subprocess.run(["redis-server", "--daemonize", "yes", "--port", str(number), "--bind", host], check=True)
+    deadline = time.monotonic() + 10
+    while not _port_open(host, number):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"redis-server did not start on {host}:{number}")
+        time.sleep(0.1)
+
+
 def _stop_from_pid_files(state_directory: Path) -> None:
     for pid_file in sorted(state_directory.glob("*.pid")):
         try:
@@ -195,6 +234,7 @@ def main() -> None:
         _stop_from_pid_files(stack.state_directory)
         return
     _stop_from_pid_files(stack.state_directory)
+    ensure_redis(stack.redis_url)
     stack.up(seed=not arguments.no_seed)
     print(json.dumps({"gateway": stack.url(), **{name: stack.url(name) for name in stack.ports}}, indent=2))
     print(f"logs in {stack.state_directory}; stop with `make down`")

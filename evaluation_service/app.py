@@ -13,7 +13,7 @@ import evaluation_service.invitations.handlers
 import evaluation_service.reviews.handlers  # noqa: F401
 from evaluation_service import events
 from evaluation_service.invitations.router import router as invitations_router
-from evaluation_service.page.ratelimit import RateLimiter, RatingGuard
+from evaluation_service.page.ratelimit import RatingGuard
 from evaluation_service.page.router import router as page_router
 from evaluation_service.privacy.retention import Anonymiser, anonymise_command
 from evaluation_service.ratings.router import router as ratings_router
@@ -34,10 +34,7 @@ def configure(app: FastAPI) -> None:
         settings = EvaluationSettings.model_validate(settings.model_dump())
         app.state.runtime.settings = settings
     use_settings(settings)
-    app.state.rating_guard = RatingGuard(
-        per_address=RateLimiter(settings.rate_limit_per_address, settings.rate_limit_address_window_seconds),
-        per_token=RateLimiter(settings.rate_limit_per_token, settings.rate_limit_token_window_seconds),
-    )
+    app.state.rating_guard = RatingGuard.from_settings(settings)
     _run_retention(app, settings)
 
 

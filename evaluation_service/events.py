@@ -7,6 +7,7 @@ SOURCE = "/doorstep/evaluation"
 INVITATION_CREATED = "evaluation.invitation_created"
 INVITATION_RENEWED = "evaluation.invitation_renewed"
 EVALUATION_SUBMITTED = "evaluation.submitted"
+RESIDENT_CODE_ISSUED = "evaluation.rating_code_issued"
 FOLLOW_UP_RECORDED = "evaluation.follow_up_recorded"
 APPEAL_RAISED = "evaluation.appeal_raised"
 APPEAL_DECIDED = "evaluation.appeal_decided"
@@ -16,6 +17,10 @@ PUBLISHED = {
     INVITATION_RENEWED: (
         "A reopened ticket closed again before it was rated: the invitation names the latest closing, "
         "expires counting from it, and earlier links no longer work."
+    ),
+    RESIDENT_CODE_ISSUED: (
+        "A station colleague showed a rating link at the desk: the notification service sends this code to the "
+        "contact of the ticket (looked up by ticket_id; the event names no one), and the form asks for it."
     ),
     EVALUATION_SUBMITTED: "A resident rated a closed ticket; goes to the subdistrict's functional department.",
     FOLLOW_UP_RECORDED: "The department recorded what it did about a rating.",

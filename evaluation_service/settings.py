@@ -13,11 +13,12 @@ class EvaluationSettings(ServiceSettings):
     service_name: str = "evaluation"
     # Invitations: how long a resident may rate after the ticket closed.
     invitation_valid_days: int = Field(default=14, ge=1, le=365)
-    # Where residents open /e/{token} (put into links and QR codes). Empty: taken from the request.
-    public_base_url: str = ""
+    # A link shown at the desk counts only with the code sent to the resident: valid this long, this many tries.
+    resident_code_valid_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    resident_code_max_attempts: int = Field(default=5, ge=1, le=20)
     # Reports: no mean is shown under this many ratings.
     minimum_sample: int = Field(default=DEFAULT_MINIMUM_SAMPLE, ge=1)
-    # Abuse: an in-process token bucket per invitation token and per client address (per replica).
+    # Abuse: limits per invitation token and per client address (in Redis outside the embedded mode).
     rate_limit_per_token: int = Field(default=20, ge=1)
     rate_limit_token_window_seconds: float = Field(default=600.0, gt=0)
     rate_limit_per_address: int = Field(default=120, ge=1)  # generous: mobile carriers share addresses (CGNAT)

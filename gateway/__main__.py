@@ -7,6 +7,7 @@ import argparse
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from shared.logging import configure_logging
+from shared.server import serve
 
 
 def main() -> None:
@@ -17,18 +18,7 @@ def main() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level, json_output=settings.log_json)
 
-    import uvicorn
-
-    uvicorn.run(
-        create_app(settings),
-        host=arguments.host,
-        port=arguments.port,
-        log_config=None,
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-        timeout_graceful_shutdown=20,
-    )
+    serve(create_app(settings), settings, arguments.host, arguments.port)
 
 
 main()

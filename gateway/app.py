@@ -12,8 +12,7 @@ from fastapi.responses import JSONResponse
 
 from gateway import openapi
 from gateway.identity.router import router as identity_router
-from gateway.limits import RateLimiter
-from gateway.proxy import GatewayProxy
+from gateway.proxy import EdgeLimits, GatewayProxy
 from gateway.routes import SERVICES
 from gateway.settings import GatewaySettings
 from gateway.upstream import HttpUpstream, Upstream
@@ -21,6 +20,7 @@ from shared.auth import TokenVerifier
 from shared.errors import install_problem_handlers
 from shared.metrics import metrics_router
 from shared.middleware import RequestContextMiddleware
+from shared.ratelimit import RateLimits
 from shared.tracing import configure_tracing
 
 DESCRIPTION = """Shanghai Pudong's doorstep service stations (家门口服务站): 1,285 stations across 36
@@ -55,6 +55,13 @@ def create_app(
         configure_tracing("gateway")
     upstreams = upstreams if upstreams is not None else http_upstreams(settings)
     verifier = TokenVerifier(settings)
+    limits = None
+    if settings.rate_limit_per_address_per_minute or settings.rate_limit_per_token_per_minute:
+        limits = EdgeLimits(
+            RateLimits(settings.rate_limit_store(), settings.rate_limit_key_prefix),
+            settings.rate_limit_per_address_per_minute,
+            settings.rate_limit_per_token_per_minute,
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,6 +71,8 @@ def create_app(
             for upstream in upstreams.values():
                 await upstream.start()
                 stack.push_async_callback(upstream.close)
+            if limits is not None:
+                stack.push_async_callback(limits.close)
             yield
 
     control = FastAPI(
@@ -136,15 +145,12 @@ def create_app(
 
     control.openapi_url = None
 
-    def limiter(per_minute: int) -> RateLimiter | None:
-        return RateLimiter(per_minute, settings.rate_limit_burst) if per_minute else None
-
     return GatewayProxy(
         control,
         upstreams,
         verifier,
         max_body=settings.max_body_bytes,
-        token_limiter=limiter(settings.rate_limit_per_token_per_minute),
-        address_limiter=limiter(settings.rate_limit_per_address_per_minute),
+        limits=limits,
+        trusted_proxies=settings.trusted_proxies,
         cors_allow_origins=settings.cors_allow_origins,
     )

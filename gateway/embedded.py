@@ -26,6 +26,7 @@ from gateway.settings import GatewaySettings
 from gateway.upstream import AsgiUpstream, Upstream
 from shared.events import InProcessBus
 from shared.logging import configure_logging
+from shared.server import serve
 from shared.service import ServiceDefinition, run_migrations_sync
 from shared.settings import Mode, ServiceSettings
 
@@ -67,7 +68,9 @@ def build(
     services: dict[str, FastAPI] = {}
     settings_by_name: dict[str, ServiceSettings] = {}
     for name, module in SERVICE_MODULES.items():
-        settings = service_settings(module.definition, var_directory, **(service_overrides or {}))
+        # One process, one public name: the gateway's (services build their public URLs from it).
+        overrides = {"public_base_url": gateway_settings.public_base_url, **(service_overrides or {})}
+        settings = service_settings(module.definition, var_directory, **overrides)
         if migrate:
             run_migrations_sync(module.definition, settings)
         settings_by_name[name] = settings
@@ -128,18 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging("embedded", settings.log_level, json_output=settings.log_json)
     system = build(arguments.var, gateway_settings=settings, seed=not arguments.no_seed)
 
-    import uvicorn
-
-    uvicorn.run(
-        system.gateway,
-        host=arguments.host,
-        port=arguments.port,
-        log_config=None,
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-        timeout_graceful_shutdown=20,
-    )
+    serve(system.gateway, settings, arguments.host, arguments.port)
 
 
 if __name__ == "__main__":

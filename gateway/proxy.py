@@ -1,7 +1,10 @@
 """The gateway's hot path: a plain ASGI app in front of the services.
 
-It checks the bearer token at the edge, gives the request an id, and forwards it to the owning
-service. Anything that is not a routed path falls through to the gateway's own FastAPI app.
+At the edge it works out the client's address (X-Forwarded-For believed only from trusted proxies),
+gives the request the gateway's own id (the caller's X-Request-Id is kept as the correlation id), limits
+the body and the request rate, checks the bearer token, and forwards the request to the owning service
+with those headers set by the gateway alone. Anything that is not a routed path falls through to the
+gateway's own FastAPI app, with the same edge treatment.
 """
 
 from __future__ import annotations
@@ -9,21 +12,33 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 
 from opentelemetry.trace import SpanKind
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.limits import RateLimiter, retry_after_header
 from gateway.routes import route_for
-from gateway.upstream import BodyTooLarge, Upstream, UpstreamTimeout, UpstreamUnavailable
+from gateway.upstream import Upstream, UpstreamTimeout, UpstreamUnavailable
 from shared import tracing
-from shared.auth import Principal, TokenVerifier
-from shared.context import request_id_var
+from shared.auth import TokenVerifier
+from shared.context import correlation_id_var, request_id_var
 from shared.errors import PROBLEM_CONTENT_TYPE, Problem, problem_body
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from shared.middleware import valid_request_id
+from shared.middleware import (
+    CORRELATION_ID_HEADER,
+    FORWARDED_FOR_HEADER,
+    REQUEST_ID_HEADER,
+    UNMEASURED_PATHS,
+    VIA_GATEWAY,
+    BodyTooLarge,
+    TrustedProxies,
+    client_address,
+    header_values,
+    limit_body,
+    new_request_id,
+    valid_request_id,
+)
+from shared.ratelimit import Decision, Limit, RateLimits, tightest
 
 logger = logging.getLogger("gateway.proxy")
 
@@ -53,6 +68,23 @@ async def send_problem(
     return status
 
 
+# Set by the gateway alone: whatever a caller sends under these names is dropped at the edge.
+EDGE_HEADERS = frozenset({REQUEST_ID_HEADER, CORRELATION_ID_HEADER, FORWARDED_FOR_HEADER})
+DECISIONS = "doorstep.rate_limit_decisions"  # scope key: the limits counted for this request
+
+
+class EdgeLimits:
+    """Requests per minute per client address and per caller (token subject), in one store."""
+
+    def __init__(self, store: RateLimits, per_address_per_minute: int, per_caller_per_minute: int) -> None:
+        self.store = store
+        self.address = Limit("address", per_address_per_minute, 60) if per_address_per_minute else None
+        self.caller = Limit("caller", per_caller_per_minute, 60) if per_caller_per_minute else None
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
 class GatewayProxy:
     def __init__(
         self,
@@ -61,16 +93,16 @@ class GatewayProxy:
         verifier: TokenVerifier,
         *,
         max_body: int,
-        token_limiter: RateLimiter | None = None,
-        address_limiter: RateLimiter | None = None,
+        limits: EdgeLimits | None = None,
+        trusted_proxies: list[str] | None = None,
         cors_allow_origins: list[str] | None = None,
     ) -> None:
         self.control_app = control_app
         self.upstreams = upstreams
         self.verifier = verifier
         self.max_body = max_body
-        self.token_limiter = token_limiter
-        self.address_limiter = address_limiter
+        self.limits = limits
+        self.trusted = TrustedProxies(trusted_proxies or ())
         self._dispatch: ASGIApp = self._route
         if cors_allow_origins:
             self._dispatch = CORSMiddleware(
@@ -78,31 +110,80 @@ class GatewayProxy:
                 allow_origins=cors_allow_origins,
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
                 allow_headers=["authorization", "content-type", "idempotency-key", "x-request-id"],
-                expose_headers=["x-request-id", "retry-after", "location"],
+                expose_headers=[
+                    "x-request-id", "x-correlation-id", "retry-after", "location",
+                    "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
+                ],
                 max_age=600,
-            )
+            )  # fmt: skip
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.control_app(scope, receive, send)
             return
-        await self._dispatch(scope, receive, send)
+        client = scope.get("client")
+        peer = client[0] if client else None
+        address = client_address(peer, header_values(scope, FORWARDED_FOR_HEADER), self.trusted)
+        correlation_id = None
+        headers: list[tuple[bytes, bytes]] = []
+        for name, value in scope["headers"]:
+            if name in EDGE_HEADERS:
+                if name == REQUEST_ID_HEADER:
+                    correlation_id = valid_request_id(value)
+                continue
+            headers.append((name, value))
+        request_id = new_request_id()
+        encoded_id = request_id.encode()
+        headers.append((REQUEST_ID_HEADER, encoded_id))
+        headers.append((FORWARDED_FOR_HEADER, address.encode("latin-1")))
+        echoed: list[tuple[bytes, bytes]] = [(REQUEST_ID_HEADER, encoded_id)]
+        if correlation_id is not None:
+            headers.append((CORRELATION_ID_HEADER, correlation_id.encode()))
+            echoed.append((CORRELATION_ID_HEADER, correlation_id.encode()))
+        scope = {
+            **scope,
+            "client": (address, client[1] if client else 0),
+            "headers": headers,
+            VIA_GATEWAY: True,
+            DECISIONS: [],
+        }
 
-    def _principal(self, token: str) -> Principal:
-        return self.verifier.verify(token)  # the verifier remembers verified tokens until they expire
+        async def send_with_ids(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                decision = tightest(scope[DECISIONS])
+                extra = decision.raw_headers() if decision is not None else []
+                replaced = {name for name, _ in echoed} | {name for name, _ in extra}
+                message["headers"] = [
+                    *(item for item in message.get("headers", []) if item[0] not in replaced),
+                    *echoed,
+                    *extra,
+                ]
+            await send(message)
 
-    def _limited(self, limiter: RateLimiter | None, key: str) -> float:
-        return limiter.acquire(key, time.monotonic()) if limiter is not None else 0.0
+        request_token = request_id_var.set(request_id)
+        correlation_token = correlation_id_var.set(correlation_id)
+        try:
+            await limit_body(self._dispatch, scope, receive, send_with_ids, self.max_body)
+        finally:
+            request_id_var.reset(request_token)
+            correlation_id_var.reset(correlation_token)
+
+    async def _limited(self, scope: Scope, send: Send, limit: Limit | None, key: str, detail: str) -> bool:
+        """Counts the request against `limit`; answers 429 and returns True when it is over."""
+        if limit is None or self.limits is None:
+            return False
+        decision: Decision = await self.limits.store.hit(limit, key)
+        scope[DECISIONS].append(decision)
+        if decision.allowed:
+            return False
+        await send_problem(send, 429, "rate_limited", detail, instance=scope["path"])
+        return True
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
-        client = scope.get("client")
-        wait = self._limited(self.address_limiter, client[0]) if client else 0.0
-        if wait:
-            await send_problem(
-                send, 429, "rate_limited", "Too many requests from this address.",
-                headers=[(b"retry-after", retry_after_header(wait).encode())],
-            )  # fmt: skip
-            return
+        if self.limits is not None and scope["path"] not in UNMEASURED_PATHS:
+            detail = "Too many requests from this address."
+            if await self._limited(scope, send, self.limits.address, scope["client"][0], detail):
+                return
         route = route_for(scope["path"])
         if route is None:
             await self.control_app(scope, receive, send)
@@ -119,78 +200,54 @@ class GatewayProxy:
 
     async def _forward(self, service: str, scope: Scope, receive: Receive, send: Send) -> int:
         """Forwards the request; returns the status the client got."""
-        request_id = None
         authorization = None
         traceparent = None
         headers: list[tuple[bytes, bytes]] = []
         for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                request_id = valid_request_id(value)
-                continue
             if name == b"authorization":
                 authorization = value
             elif name == b"traceparent":
                 traceparent = value.decode("latin-1")
                 continue  # replaced below by the gateway's own span when tracing is on
-            elif name == b"x-forwarded-for":
-                continue  # set below from the real peer; a client cannot choose its own address
             headers.append((name, value))
-        request_id = request_id or uuid.uuid4().hex
-        token = request_id_var.set(request_id)
-        try:
-            if authorization is not None:
-                scheme, _, credentials = authorization.decode("latin-1").partition(" ")
-                try:
-                    if scheme.lower() != "bearer" or not credentials:
-                        raise Problem("Use the Bearer scheme.", code="invalid_authorization_header", status=401)
-                    principal = self._principal(credentials.strip())
-                except Problem as problem:
-                    return await send_problem(
-                        send, problem.status, problem.code, problem.detail, instance=scope["path"]
-                    )
-                wait = self._limited(self.token_limiter, principal.user_id)
-                if wait:
-                    return await send_problem(
-                        send, 429, "rate_limited", "Too many requests for this caller.",
-                        headers=[(b"retry-after", retry_after_header(wait).encode())],
-                    )  # fmt: skip
-            client = scope.get("client")
-            if client:
-                headers.append((b"x-forwarded-for", client[0].encode()))
-            encoded_id = request_id.encode()
-            headers.append((b"x-request-id", encoded_id))
-            status = 500
-
-            async def send_with_id(message: dict) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    message["headers"] = [
-                        *(item for item in message["headers"] if item[0] != b"x-request-id"),
-                        (b"x-request-id", encoded_id),
-                    ]
-                await send(message)
-
+        if authorization is not None:
+            scheme, _, credentials = authorization.decode("latin-1").partition(" ")
             try:
-                with tracing.span(f"{scope['method']} {service}", SpanKind.SERVER, traceparent, "gateway"):
-                    outgoing = tracing.current_traceparent() if tracing.tracing_enabled() else traceparent
-                    if outgoing:
-                        headers.append((b"traceparent", outgoing.encode("latin-1")))
-                    await self.upstreams[service].forward(scope, receive, send_with_id, headers, self.max_body)
-                return status
-            except BodyTooLarge:
-                return await send_problem(
-                    send, 413, "body_too_large", f"The body exceeds {self.max_body} bytes.", instance=scope["path"]
-                )
-            except UpstreamUnavailable:
-                logger.warning("service unavailable", extra={"service": service})
-                return await send_problem(
-                    send, 502, "service_unavailable", f"The {service} service cannot be reached.", service=service
-                )
-            except UpstreamTimeout:
-                logger.warning("service timed out", extra={"service": service})
-                return await send_problem(
-                    send, 504, "service_timeout", f"The {service} service did not answer in time.", service=service
-                )
-        finally:
-            request_id_var.reset(token)
+                if scheme.lower() != "bearer" or not credentials:
+                    raise Problem("Use the Bearer scheme.", code="invalid_authorization_header", status=401)
+                # Awaited: a JWKS fetch for an unknown key id never holds up the other requests.
+                principal = await self.verifier.verify_async(credentials.strip())
+            except Problem as problem:
+                return await send_problem(send, problem.status, problem.code, problem.detail, instance=scope["path"])
+            detail = "Too many requests for this caller."
+            if self.limits is not None and await self._limited(
+                scope, send, self.limits.caller, principal.user_id, detail
+            ):
+                return 429
+        status = 500
+
+        async def tracking_send(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            with tracing.span(f"{scope['method']} {service}", SpanKind.SERVER, traceparent, "gateway"):
+                outgoing = tracing.current_traceparent() if tracing.tracing_enabled() else traceparent
+                if outgoing:
+                    headers.append((b"traceparent", outgoing.encode("latin-1")))
+                await self.upstreams[service].forward(scope, receive, tracking_send, headers, self.max_body)
+            return status
+        except BodyTooLarge:
+            raise  # answered 413 by the edge's body limit
+        except UpstreamUnavailable:
+            logger.warning("service unavailable", extra={"service": service})
+            return await send_problem(
+                send, 502, "service_unavailable", f"The {service} service cannot be reached.", service=service
+            )
+        except UpstreamTimeout:
+            logger.warning("service timed out", extra={"service": service})
+            return await send_problem(
+                send, 504, "service_timeout", f"The {service} service did not answer in time.", service=service
+            )

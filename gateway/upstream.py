@@ -13,6 +13,8 @@ from typing import Any, Protocol
 import aiohttp
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.middleware import VIA_GATEWAY, BodyTooLarge
+
 HOP_BY_HOP = frozenset(
     {
         b"connection",
@@ -36,10 +38,6 @@ class UpstreamUnavailable(Exception):
 
 class UpstreamTimeout(Exception):
     """The service did not answer within the timeout."""
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class Upstream(Protocol):
@@ -94,6 +92,7 @@ class AsgiUpstream:
 
         child = dict(scope)
         child["headers"] = headers
+        child[VIA_GATEWAY] = True  # the service believes the gateway's X-Forwarded-For and X-Request-Id
         try:
             async with asyncio.timeout(self.timeout):
                 await self.app(child, limited_receive, tracking_send)

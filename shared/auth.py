@@ -6,6 +6,9 @@ verify HS256 tokens from the built-in issuer. Either way a request becomes a `Pr
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -14,9 +17,9 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+import httpx
 import jwt
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import utcnow
@@ -76,38 +79,144 @@ class Principal:
 
 VERIFIED_TOKENS_KEPT = 10_000
 
+logger = logging.getLogger("shared.auth")
+
+
+class JwksKeys:
+    """The district OIDC provider's signing keys by key id, fetched from its JWKS URL.
+
+    Never on the event loop: the async path uses an async HTTP client, with a timeout. A token naming a
+    key id not in hand triggers a fetch, but at most one per `cooldown_seconds` (a stream of made-up key
+    ids must not make the gateway hammer the provider), and concurrent requests share one fetch. Requests
+    that need no fetch (known keys, HS256, /livez) never wait for one.
+    """
+
+    def __init__(
+        self, url: str, *, timeout_seconds: float, cooldown_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.url = url
+        self.timeout_seconds = timeout_seconds
+        self.cooldown_seconds = cooldown_seconds
+        self.clock = clock
+        self.fetches = 0
+        self._keys: dict[str | None, Any] = {}
+        self._fetched_at = -math.inf
+        self._fetch: asyncio.Task[None] | None = None
+
+    def _lookup(self, key_id: str | None) -> Any:
+        if key_id is None and len(self._keys) == 1:
+            return next(iter(self._keys.values()))
+        return self._keys.get(key_id)
+
+    def _may_fetch(self) -> bool:
+        return self.clock() - self._fetched_at >= self.cooldown_seconds
+
+    def _store(self, document: Any) -> None:
+        keys: dict[str | None, Any] = {}
+        for jwk in jwt.PyJWKSet.from_dict(document).keys:
+            if jwk.public_key_use in (None, "sig"):
+                keys[jwk.key_id] = jwk.key
+        self._keys = keys
+
+    async def key(self, key_id: str | None) -> Any:
+        key = self._lookup(key_id)
+        if key is None and self._may_fetch():
+            await self._refresh()
+            key = self._lookup(key_id)
+        if key is None:
+            raise Unauthorized("The token's signing key is not one of the issuer's keys.", code="invalid_token")
+        return key
+
+    async def _refresh(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._fetch is None or self._fetch.done() or self._fetch.get_loop() is not loop:
+            self._fetched_at = self.clock()  # from the start: the unknown ids arriving meanwhile wait for this one
+            self._fetch = loop.create_task(self._download())
+        await asyncio.shield(self._fetch)
+
+    async def _download(self) -> None:
+        self.fetches += 1
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
+                response = await client.get(self.url)
+                response.raise_for_status()
+                self._store(response.json())
+        except Exception as error:  # unreachable, slow or malformed: the known keys stay in use
+            logger.warning("JWKS fetch failed", extra={"url": self.url, "error": repr(error)})
+
+    def key_blocking(self, key_id: str | None) -> Any:
+        """The same for synchronous callers outside the event loop (scripts, worker threads)."""
+        key = self._lookup(key_id)
+        if key is None and self._may_fetch():
+            self._fetched_at = self.clock()
+            self.fetches += 1
+            try:
+                response = httpx.get(self.url, timeout=self.timeout_seconds)
+                response.raise_for_status()
+                self._store(response.json())
+            except Exception as error:
+                logger.warning("JWKS fetch failed", extra={"url": self.url, "error": repr(error)})
+            key = self._lookup(key_id)
+        if key is None:
+            raise Unauthorized("The token's signing key is not one of the issuer's keys.", code="invalid_token")
+        return key
+
 
 class TokenVerifier:
     def __init__(self, settings: CommonSettings) -> None:
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         self._secret = settings.jwt_secret
-        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True) if settings.jwt_jwks_url else None
-        self.may_block = self._jwks is not None
+        self.jwks = (
+            JwksKeys(
+                settings.jwt_jwks_url,
+                timeout_seconds=settings.jwt_jwks_timeout_seconds,
+                cooldown_seconds=settings.jwt_jwks_cooldown_seconds,
+            )
+            if settings.jwt_jwks_url
+            else None
+        )
         self._verified: OrderedDict[str, Principal] = OrderedDict()
 
-    def verify(self, token: str) -> Principal:
-        """The token's principal; a verified token is remembered until it expires (a signature check per
-        request is waste: the gateway and a service see the same token on every call of a session)."""
+    def _remembered(self, token: str) -> Principal | None:
         principal = self._verified.get(token)
         if principal is not None and principal.claims.get("exp", 0) > time.time():
             return principal
-        principal = self._verify(token)
+        return None
+
+    def _remember(self, token: str, principal: Principal) -> Principal:
         self._verified[token] = principal
         while len(self._verified) > VERIFIED_TOKENS_KEPT:
             try:
                 self._verified.popitem(last=False)
-            except KeyError:  # emptied by another thread (JWKS verification runs in a worker thread)
+            except KeyError:  # emptied by another thread
                 break
         return principal
 
-    def _verify(self, token: str) -> Principal:
+    async def verify_async(self, token: str) -> Principal:
+        """The token's principal; a verified token is remembered until it expires (a signature check per
+        request is waste: the gateway and a service see the same token on every call of a session). A
+        JWKS fetch, when one is needed, is awaited, never run on the loop."""
+        principal = self._remembered(token)
+        if principal is not None:
+            return principal
+        key = await self.jwks.key(_key_id(token)) if self.jwks is not None else None
+        return self._remember(token, self._decode(token, key))
+
+    def verify(self, token: str) -> Principal:
+        """The same for synchronous callers; may block on a JWKS fetch (use `verify_async` on the loop)."""
+        principal = self._remembered(token)
+        if principal is not None:
+            return principal
+        key = self.jwks.key_blocking(_key_id(token)) if self.jwks is not None else None
+        return self._remember(token, self._decode(token, key))
+
+    def _decode(self, token: str, key: Any) -> Principal:
+        if self.jwks is not None:
+            algorithms = ["RS256"]
+        else:
+            key, algorithms = self._secret, ["HS256"]
         try:
-            if self._jwks is not None:
-                key: Any = self._jwks.get_signing_key_from_jwt(token).key
-                algorithms = ["RS256"]
-            else:
-                key, algorithms = self._secret, ["HS256"]
             claims = jwt.decode(
                 token,
                 key,
@@ -119,9 +228,17 @@ class TokenVerifier:
             )
         except jwt.ExpiredSignatureError as error:
             raise Unauthorized("The token has expired.", code="token_expired") from error
-        except (jwt.InvalidTokenError, jwt.PyJWKClientError) as error:
+        except jwt.InvalidTokenError as error:
             raise Unauthorized(f"The token is not valid: {error}", code="invalid_token") from error
         return Principal.from_claims(claims)
+
+
+def _key_id(token: str) -> str | None:
+    try:
+        key_id = jwt.get_unverified_header(token).get("kid")
+    except jwt.InvalidTokenError as error:
+        raise Unauthorized(f"The token is not valid: {error}", code="invalid_token") from error
+    return key_id if isinstance(key_id, str) else None
 
 
 def issue_token(
@@ -161,19 +278,24 @@ def _verifier(request: Request) -> TokenVerifier:
 
 
 def principal_of(request: Request) -> Principal | None:
-    """The caller named by the request's bearer token, or None without one (may fetch JWKS keys: blocking)."""
+    """The caller named by the request's bearer token, or None without one. Synchronous: with JWKS it may
+    block on a key fetch, so request handlers use `optional_principal` (or `await principal_async`)."""
     token = bearer_token(request)
     if token is None:
         return None
     return _verifier(request).verify(token)
 
 
+async def principal_async(request: Request) -> Principal | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    return await _verifier(request).verify_async(token)
+
+
 async def optional_principal(request: Request) -> Principal | None:
-    # Async so FastAPI does not hop to a worker thread per request; only a JWKS key fetch may block.
-    verifier = _verifier(request)
-    if verifier.may_block:
-        return await run_in_threadpool(principal_of, request)
-    return principal_of(request)
+    # Async so FastAPI does not hop to a worker thread per request; a JWKS fetch is awaited, not blocking.
+    return await principal_async(request)
 
 
 async def current_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:

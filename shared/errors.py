@@ -228,10 +228,34 @@ _ISO_DATE = re.compile(r"\s*([+-]?\d{4,})-\d{2}-\d{2}(?:[T ].*)?", re.DOTALL)
 _JSON_DATE_OUT_OF_RANGE = re.compile(rb'"\s*(?:[+-]\d{4,}|0\d{3}|1[0-8]\d{2}|[3-9]\d{3}|\d{5,})-\d{2}-\d{2}')
 
 
-def _flaw(value: str) -> tuple[str, str] | None:
-    """(code, detail) when `value` cannot be stored or computed with, else None."""
+# Characters XML 1.0 cannot carry (C0 controls but tab, LF and CR; lone surrogates; U+FFFE, U+FFFF): one in a
+# stored text would make every XML document showing it ill-formed (Open311 `requests.xml`), for every reader.
+XML_ILLEGAL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Cheap scans of raw bodies before any parse: JSON escapes of those characters (a valid surrogate pair
+# matches too, and is let through by the parse), raw control bytes, UTF-8 U+FFFE/U+FFFF, percent-encodings.
+_JSON_SUSPECT = re.compile(
+    rb"\\u(?:00[01]|[dD][89a-fA-F]|[fF]{3}[eEfF])|[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]"
+)
+_FORM_SUSPECT = re.compile(
+    rb"%(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])|%[eE][fF]%[bB][fF]%[bB][eEfF]|[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]"
+)
+_TEXT_SUSPECT = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+
+
+def _character_flaw(value: str) -> tuple[str, str] | None:
     if "\x00" in value:
         return "nul_character", "The value holds a NUL character."
+    match = XML_ILLEGAL_CHARACTERS.search(value)
+    if match is not None:
+        return "illegal_character", f"The value holds U+{ord(match[0]):04X}, a character text cannot carry."
+    return None
+
+
+def _flaw(value: str) -> tuple[str, str] | None:
+    """(code, detail) when `value` cannot be stored, computed with or written into XML, else None."""
+    flaw = _character_flaw(value)
+    if flaw is not None:
+        return flaw
     match = _ISO_DATE.fullmatch(value)
     if match is not None and not EARLIEST_YEAR <= int(match[1]) <= LATEST_YEAR:
         return "date_out_of_range", f"Dates lie in the years {EARLIEST_YEAR}-{LATEST_YEAR}."
@@ -246,8 +270,8 @@ def _flawed_field(value: Any, path: str) -> tuple[str, tuple[str, str]] | None:
     children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in children:
         child = f"{path}.{key}" if path else str(key)
-        if "\x00" in str(key):
-            return child, ("nul_character", "The name holds a NUL character.")
+        if (flaw := _character_flaw(str(key))) is not None:
+            return child, flaw
         found = _flawed_field(item, child)
         if found is not None:
             return found
@@ -258,12 +282,14 @@ async def reject_unstorable_input(request: Request) -> None:
     """A dependency refusing, with a 422 naming the field, input no service can store or compute with.
 
     U+0000 anywhere in the path, query or a text body: PostgreSQL's text types cannot store it, and no
-    legitimate input holds it. ISO dates outside EARLIEST_YEAR-LATEST_YEAR: date arithmetic near
-    Python's limits overflows. Refused the same way on SQLite so both modes answer alike.
+    legitimate input holds it. The other characters XML 1.0 cannot carry (`XML_ILLEGAL_CHARACTERS`,
+    code `illegal_character`): stored, they would break every XML answer showing them. ISO dates
+    outside EARLIEST_YEAR-LATEST_YEAR: date arithmetic near Python's limits overflows. Refused the same
+    way on SQLite so both modes answer alike.
     """
     for source in (request.path_params, request.query_params):
         for name, value in source.items():
-            flaw = _flaw(name) if "\x00" in name else _flaw(str(value))
+            flaw = _character_flaw(name) or _flaw(str(value))
             if flaw is not None:
                 raise Unprocessable(flaw[1], field=name, code=flaw[0])
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -273,23 +299,24 @@ async def reject_unstorable_input(request: Request) -> None:
     found: tuple[str, tuple[str, str]] | None = None
     if content_type == "application/json" or content_type.endswith("+json"):
         # Cheap scans first: most bodies hold neither, and need no second parse.
-        if b"\\u0000" not in body and b"\x00" not in body and not _JSON_DATE_OUT_OF_RANGE.search(body):
+        if not _JSON_SUSPECT.search(body) and not _JSON_DATE_OUT_OF_RANGE.search(body):
             return
         try:
             found = _flawed_field(json.loads(body), "")
         except (ValueError, RecursionError):
             return  # not JSON (or nested past parsing): the endpoint's own validation says so
     elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        if b"%00" not in body and b"\x00" not in body:
+        if not _FORM_SUSPECT.search(body):
             return
         form = await request.form()
         found = next(
-            ((key, ("nul_character", "The value holds a NUL character.")) for key, value in form.multi_items()
-             if isinstance(value, str) and "\x00" in value),
+            ((key, flaw) for key, value in form.multi_items()
+             if isinstance(value, str) and (flaw := _character_flaw(value)) is not None),
             None,
         )  # fmt: skip
-    elif (not content_type or content_type.startswith("text/")) and b"\x00" in body:
-        found = "body", ("nul_character", "The body holds a NUL character.")
+    elif (not content_type or content_type.startswith("text/")) and _TEXT_SUSPECT.search(body):
+        flaw = _character_flaw(body.decode("utf-8", errors="replace"))
+        found = ("body", flaw) if flaw is not None else None
     if found is not None:
         field, (code, detail) = found
         raise Unprocessable(detail, field=field or "body", code=code)

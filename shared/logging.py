@@ -8,7 +8,7 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
-from shared.context import request_id_var
+from shared.context import correlation_id_var, request_id_var
 
 # Mainland mobile numbers and bearer tokens never reach the logs.
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -26,6 +26,7 @@ class _ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        record.correlation_id = correlation_id_var.get()  # the caller's own X-Request-Id, if any
         record.service = self.service
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
@@ -39,7 +40,7 @@ def configure_logging(service: str, level: str = "INFO", *, json_output: bool = 
     if json_output:
         handler.setFormatter(
             JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(service)s",
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(correlation_id)s %(service)s",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             )
         )

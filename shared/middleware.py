@@ -1,22 +1,34 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs a large share of a fast endpoint's time).
 
-One middleware does the per-request work every service needs: the request id, the trace span and
-the Prometheus series.
+One middleware does the per-request work every service needs: the client's address, the request id,
+the body limit, the trace span and the Prometheus series. The gateway uses the same pieces.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import logging
 import time
 import uuid
+from collections.abc import Iterable
 
 from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import tracing
-from shared.context import request_id_var, traceparent_var
+from shared.context import correlation_id_var, request_id_var, traceparent_var
+from shared.errors import PROBLEM_CONTENT_TYPE, problem_body
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
+logger = logging.getLogger("shared.middleware")
+
 REQUEST_ID_HEADER = b"x-request-id"
+CORRELATION_ID_HEADER = b"x-correlation-id"
+FORWARDED_FOR_HEADER = b"x-forwarded-for"
+# Set by the embedded gateway on the scope it hands a service in the same process: the in-process
+# equivalent of a request arriving from a trusted proxy. No network client can set a scope key.
+VIA_GATEWAY = "doorstep.via_gateway"
 # Probes and scrapes would drown the real traffic in the series.
 UNMEASURED_PATHS = frozenset({"/livez", "/readyz", "/metrics"})
 
@@ -28,32 +40,215 @@ def valid_request_id(value: bytes) -> str | None:
     return None
 
 
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
 def route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else "unmatched"
 
 
-class RequestContextMiddleware:
-    """Takes (or makes) the request id and trace context, records metrics, echoes the request id."""
+# --- the client's address ----------------------------------------------------------------------------------
 
-    def __init__(self, app: ASGIApp, service: str = "service") -> None:
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as written in X-Forwarded-For: `1.2.3.4`, `1.2.3.4:5678`, `::1`, `[::1]:80`."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+class TrustedProxies:
+    """The networks whose X-Forwarded-For is believed (GATEWAY_TRUSTED_PROXIES, <SERVICE>_TRUSTED_PROXIES)."""
+
+    def __init__(self, networks: Iterable[str]) -> None:
+        self.networks = tuple(ipaddress.ip_network(network, strict=False) for network in networks)
+
+    def trusts(self, address: str | None) -> bool:
+        parsed = _address(address) if address and self.networks else None
+        return parsed is not None and any(parsed in network for network in self.networks)
+
+
+def client_address(peer: str | None, forwarded_for: list[str], trusted: TrustedProxies) -> str:
+    """The client as the first untrusted hop sees it: the peer, unless the peer is a trusted proxy; then
+    the rightmost address of X-Forwarded-For that is not a trusted proxy. Entries left of it were written
+    by the client and prove nothing. A malformed entry stops the walk at the last trusted hop."""
+    address = peer or "unknown"
+    if not trusted.trusts(address):
+        return address
+    hops = [hop for value in forwarded_for for hop in value.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        parsed = _address(hop)
+        if parsed is None:
+            return address
+        address = str(parsed)
+        if not trusted.trusts(address):
+            return address
+    return address
+
+
+def header_values(scope: Scope, name: bytes) -> list[str]:
+    return [value.decode("latin-1") for key, value in scope["headers"] if key == name]
+
+
+def first_header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return None
+
+
+# --- bodies ------------------------------------------------------------------------------------------------
+
+
+class BodyTooLarge(Exception):
+    """The request's body went past the limit while it was being read."""
+
+
+TOO_LARGE_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>提交的内容太大</title></head>
+<body><main><h1>提交的内容太大</h1><p>您提交的内容超过了 {limit} 字节的上限，请缩短后重试。</p></main></body></html>
+"""
+
+
+def declared_length(scope: Scope) -> int | None:
+    value = first_header(scope, b"content-length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+async def send_too_large(scope: Scope, send: Send, max_bytes: int) -> None:
+    """413: problem+json, or a short Chinese page for a browser (the resident's form at /e/)."""
+    accept = (first_header(scope, b"accept") or b"").lower()
+    if b"text/html" in accept:
+        body = TOO_LARGE_PAGE.format(limit=max_bytes).encode()
+        content_type = b"text/html; charset=utf-8"
+    else:
+        problem = problem_body(
+            413, "body_too_large", f"The body exceeds {max_bytes} bytes.", instance=scope.get("path")
+        )
+        body = json.dumps(problem).encode()
+        content_type = PROBLEM_CONTENT_TYPE.encode()
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    request_id = request_id_var.get()
+    if request_id:
+        headers.append((REQUEST_ID_HEADER, request_id.encode()))
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def limit_body(app: ASGIApp, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+    """Runs `app` with at most `max_bytes` of body, declared (Content-Length) or chunked. Past it the client
+    gets 413, whatever the app made of the failed read (FastAPI answers 400, a form parser raises), and
+    one log line from the layer that saw the body go past the limit."""
+    declared = declared_length(scope)
+    if declared is not None and declared > max_bytes:
+        logger.warning("request body too large", extra={"declared_bytes": declared, "limit_bytes": max_bytes})
+        await send_too_large(scope, send, max_bytes)
+        return
+    received = 0
+    exceeded = False
+    started = False
+
+    async def limited_receive() -> Message:
+        nonlocal received, exceeded
+        if exceeded:
+            raise BodyTooLarge
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                exceeded = True
+                raise BodyTooLarge
+        return message
+
+    async def guarded_send(message: Message) -> None:
+        nonlocal started
+        if exceeded:
+            return  # the app's own answer to the failed read is replaced by the 413 below
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    too_large_below = False
+    try:
+        await app(scope, limited_receive, guarded_send)
+    except BodyTooLarge:
+        # Raised by an inner limit (the embedded gateway's, around this service): that layer logs it.
+        too_large_below = not exceeded
+        if started:
+            raise
+    except Exception:
+        if not exceeded:
+            raise
+    if exceeded:
+        logger.warning("request body too large", extra={"received_bytes": received, "limit_bytes": max_bytes})
+    if (exceeded or too_large_below) and not started:
+        await send_too_large(scope, send, max_bytes)
+
+
+# --- the middleware ----------------------------------------------------------------------------------------
+
+
+class RequestContextMiddleware:
+    """The client's address (X-Forwarded-For believed only from trusted proxies), the request id (the
+    gateway's when the request came through it, else a new one; the caller's own is kept as the
+    correlation id), the body limit, metrics and the trace span."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        service: str = "service",
+        *,
+        trusted_proxies: Iterable[str] | None = None,
+        max_body_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.service = service
+        self.trusted = TrustedProxies(trusted_proxies if trusted_proxies is not None else ())
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        client = scope.get("client")
+        peer = client[0] if client else None
+        in_process = bool(scope.get(VIA_GATEWAY))  # the embedded gateway already set scope["client"]
+        from_gateway = in_process or self.trusted.trusts(peer)
+        if from_gateway and not in_process:
+            address = client_address(peer, header_values(scope, FORWARDED_FOR_HEADER), self.trusted)
+            if address != peer:
+                scope["client"] = (address, client[1] if client else 0)
         request_id = None
+        correlation_id = None
         traceparent = None
         for name, value in scope["headers"]:
             if name == REQUEST_ID_HEADER:
-                request_id = valid_request_id(value)
+                if from_gateway:
+                    request_id = valid_request_id(value)
+                else:
+                    correlation_id = valid_request_id(value)
+            elif name == CORRELATION_ID_HEADER and from_gateway:
+                correlation_id = valid_request_id(value)
             elif name == b"traceparent":
                 traceparent = value.decode("latin-1")
         if request_id is None:
-            request_id = uuid.uuid4().hex
+            request_id = new_request_id()
         encoded = request_id.encode("ascii")
         status = 500
 
@@ -65,17 +260,22 @@ class RequestContextMiddleware:
             await send(message)
 
         request_token = request_id_var.set(request_id)
+        correlation_token = correlation_id_var.set(correlation_id)
         trace_token = traceparent_var.set(traceparent)
         started = time.perf_counter()
         method = scope["method"]
         try:
             with tracing.span(f"{method} {scope['path']}", SpanKind.SERVER, traceparent, self.service) as span:
-                await self.app(scope, receive, send_with_id)
+                if self.max_body_bytes is not None:
+                    await limit_body(self.app, scope, receive, send_with_id, self.max_body_bytes)
+                else:
+                    await self.app(scope, receive, send_with_id)
                 if span is not None:
                     span.update_name(f"{method} {route_template(scope)}")
                     span.set_attribute("http.response.status_code", status)
         finally:
             request_id_var.reset(request_token)
+            correlation_id_var.reset(correlation_token)
             traceparent_var.reset(trace_token)
             if scope["path"] not in UNMEASURED_PATHS:
                 route = route_template(scope)

@@ -193,7 +193,12 @@ def create_app(
     app.state.runtime = service_runtime
     app.state.token_verifier = service_runtime.verifier
     install_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware, service=definition.name)
+    app.add_middleware(
+        RequestContextMiddleware,
+        service=definition.name,
+        trusted_proxies=settings.trusted_proxies,
+        max_body_bytes=settings.max_body_bytes,
+    )
     app.include_router(health_router(lambda request: request.app.state.runtime.readiness_checks()))
     app.include_router(metrics_router(service_runtime.refresh_metrics))
     for router in definition.routers:
@@ -223,19 +228,9 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> No
         asyncio.run(_command(definition.commands[arguments.command], settings))
         return
 
-    import uvicorn
+    from shared.server import serve
 
-    app = create_app(definition, settings)
-    uvicorn.run(
-        app,
-        host=arguments.host,
-        port=arguments.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=20,
-        loop="uvloop",
-        http="httptools",
-    )
+    serve(create_app(definition, settings), settings, arguments.host, arguments.port)
 
 
 async def _seed(definition: ServiceDefinition, settings: ServiceSettings) -> None:

@@ -7,15 +7,17 @@ them where they would be unsafe.
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "embedded-mode-secret-change-me-0123456789abcdef"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432"
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 VAR_DIRECTORY = Path("var")
 
 
@@ -40,6 +42,34 @@ class CommonSettings(BaseSettings):
     log_json: bool = True
     # OpenTelemetry spans exported over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT); off by default.
     tracing_enabled: bool = False
+    # JWKS: one fetch at most every `cooldown` seconds for unknown key ids, never on the event loop.
+    jwt_jwks_timeout_seconds: float = Field(default=3.0, gt=0)
+    jwt_jwks_cooldown_seconds: float = Field(default=30.0, ge=0)
+    # The HTTP server (docs/operations.md, "Timeouts and limits"): whole request headers within this
+    # many seconds and bytes, idle keep-alive connections closed after `http_keep_alive_seconds`.
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_max_header_bytes: int = Field(default=16_384, ge=1024)
+    http_keep_alive_seconds: int = Field(default=5, ge=1)
+    # Larger request bodies, declared or chunked, get 413 problem+json.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Peers whose X-Forwarded-For (and, for a service, X-Request-Id) is believed: CIDRs, a JSON list in env.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    # Rate-limit counters outside the embedded mode (shared by every replica).
+    rate_limit_redis_url: str = "redis://127.0.0.1:6379/0"
+    # The system's public address (scheme, host, port, no path), behind which the gateway answers. URLs
+    # in answers (Open311 discovery, HSDS) are built from it, never from the request's Host header,
+    # which any caller sets. The embedded launcher gives the services the gateway's.
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as error:
+                raise ValueError(f"trusted_proxies: {network!r} is not an address or CIDR network") from error
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> CommonSettings:
@@ -66,6 +96,9 @@ class ServiceSettings(CommonSettings):
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_batch_size: int = Field(default=100, ge=1)
     outbox_max_backoff_seconds: float = Field(default=60.0, gt=0)
+    # A service's callers are the gateway's keep-alive pool, which drops idle connections after 30 s:
+    # closing later than that avoids the race of a pooled connection closed just as it is reused.
+    http_keep_alive_seconds: int = Field(default=75, ge=1)
 
     @model_validator(mode="after")
     def _database_defaults_and_guards(self) -> ServiceSettings:

@@ -24,6 +24,7 @@ os.environ.setdefault("CATALOG_DEMO_SCALE", "reported")
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 DEMO_SUBDISTRICT = "陆家嘴街道"
 DEMO_COMMUNITY = "市新居委会"
@@ -59,6 +60,13 @@ def postgres() -> str:
 def rabbitmq() -> str:
     require(BROKER_URL, 5672, "RabbitMQ")
     return BROKER_URL
+
+
+@pytest.fixture
+def redis() -> str:
+    """Redis (the rate-limit counters of the distributed mode); give each test its own key prefix."""
+    require(REDIS_URL, 6379, "Redis")
+    return REDIS_URL
 
 
 async def create_database(name: str) -> str:

@@ -29,3 +29,5 @@ class TicketSettings(ServiceSettings):
     personal_data_retention_days: int = Field(default=365, ge=1)
     retention_check_seconds: float = Field(default=3600, gt=0)
     retention_enabled: bool = True
+    # `GET /api/v1/tickets/export.csv` reads and streams this many tickets at a time (memory stays one batch).
+    export_batch_size: int = Field(default=1000, ge=1, le=10_000)

@@ -4,6 +4,10 @@ Hours:       "mon-fri 08:30-11:30,13:00-20:00; sat 08:30-11:30"  (days: mon..sun
 Exceptions:  "2026-10-01 closed 国庆节; 2026-12-06 09:00-12:00 冬季便民服务日"
 Windows:     "2026-01-01..2027-12-31 fri/sat/sun; 2028-01-01..2028-06-30"   (no days: every day)
 Lists:       "daily_life|legal"
+
+Every cell written goes through the kernel's `shared.csv_safety` (a cell that a spreadsheet would run as
+a formula gets a leading apostrophe); every cell read has that apostrophe taken off again
+(`restored_cell`), so an exported file imports back unchanged.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import io
 import re
 from datetime import date
 from typing import Any
+
+from shared.csv_safety import SafeDictWriter, restored_cell
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^\d{2}:\d{2}$")
@@ -159,7 +165,9 @@ def rows_of(
                     {"line": line, "field": "row", "message": f"{len(values)} values for {len(header)} columns"}
                 )
                 continue
-            rows.append((line, {name: value.strip() for name, value in zip(header, values, strict=True)}))
+            rows.append(
+                (line, {name: restored_cell(value.strip()) for name, value in zip(header, values, strict=True)})
+            )
     except csv.Error as error:
         errors.append({"line": reader.line_num, "field": "row", "message": str(error)})
     return rows, errors
@@ -167,8 +175,8 @@ def rows_of(
 
 def to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
     output = io.StringIO()
-    writer = csv.DictWriter(output, fieldnames=columns, lineterminator="\n")
+    writer = SafeDictWriter(output, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+        writer.writerow(row)
     return output.getvalue()

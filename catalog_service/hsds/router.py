@@ -154,7 +154,8 @@ async def _optional_services(
 @router.get("", summary="About this HSDS API")
 @router.get("/", include_in_schema=False)
 async def about(request: Request) -> dict[str, str]:
-    base = str(request.base_url)
+    # The configured public name, never the request's Host header (any caller sets that).
+    base = request.app.state.runtime.settings.public_base_url.rstrip("/") + "/"
     return {"version": mapping.HSDS_VERSION, "profile": f"{base}hsds/profile", "openapi_url": f"{base}openapi.json"}
 
 

@@ -46,6 +46,7 @@ async def ticket_closed(session: AsyncSession, event: EventEnvelope) -> None:
             owner_id=closed.owner_id,
             completed_by=closed.completed_by,
             resident_id=closed.resident_id,
+            resident_names=list(closed.resident_names) or None,
             handled_by=list(closed.handled_by),
             created_at=closed.created_at,
             accepted_at=closed.accepted_at,
@@ -96,6 +97,9 @@ async def _closed_again(
             token_hash=token_hash(new_token()),
             token_issued_at=None,
             token_issued_by=None,
+            resident_code_hash=None,  # a code went with the replaced desk link
+            resident_code_expires_at=None,
+            resident_code_attempts=0,
             social_worker_id=closed.completed_by or Invitation.social_worker_id,
             resident_id=closed.resident_id or Invitation.resident_id,
             service_category=closed.service_category or Invitation.service_category,
@@ -107,6 +111,7 @@ async def _closed_again(
         logger.info("a rated ticket closed again; its rating stands", extra={"ticket_id": str(closed.ticket_id)})
         return
     recorded.handled_by = list(dict.fromkeys([*(recorded.handled_by or ()), *closed.handled_by]))
+    recorded.resident_names = list(dict.fromkeys([*(recorded.resident_names or ()), *closed.resident_names])) or None
     for name in (
         "service_category",
         "responsibility_level",

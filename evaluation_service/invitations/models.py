@@ -14,8 +14,10 @@ from shared.ids import new_id, utcnow
 class Invitation(Base):
     """A resident's single-use invitation to rate one closed ticket. The token is kept only as a hash.
 
-    The token made when the ticket closes is never shown; the staff app (or the resident's own app) asks
-    for a fresh one, which replaces the stored hash, so only the latest link works.
+    The token made when the ticket closes is never shown; the resident's own app (or a station colleague
+    who did not handle the ticket, at the desk) asks for a fresh one, which replaces the stored hash, so
+    only the latest link works. A link shown at the desk is bound to the resident by a six-digit code
+    sent to them (`resident_code_*`, see `codes.py`); the resident's own link needs none.
     """
 
     __tablename__ = "invitation"
@@ -35,3 +37,6 @@ class Invitation(Base):
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     token_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     token_issued_by: Mapped[str | None] = mapped_column(sa.String(64))
+    resident_code_hash: Mapped[str | None] = mapped_column(sa.String(100))  # set: the current link is a desk link
+    resident_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resident_code_attempts: Mapped[int] = mapped_column(default=0, server_default="0")

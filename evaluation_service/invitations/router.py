@@ -24,10 +24,9 @@ Staff = Annotated[Principal, Depends(require_roles(*STATION_STAFF))]
 
 
 def public_base_url(request: Request) -> str:
+    """Where residents open /e/{token}: configured (EVALUATION_PUBLIC_BASE_URL), never the request's Host."""
     settings: EvaluationSettings = request.app.state.runtime.settings
-    if settings.public_base_url:
-        return settings.public_base_url.rstrip("/")
-    return str(request.base_url).rstrip("/")
+    return settings.public_base_url.rstrip("/")
 
 
 @router.get("/invitations", response_model=Page[InvitationRead], summary="Rating invitations of closed tickets")
@@ -66,8 +65,13 @@ async def get_invitation(invitation_id: uuid.UUID, session: SessionDep, principa
     "/invitations/{invitation_id}/token",
     response_model=RatingLink,
     status_code=status.HTTP_201_CREATED,
-    summary="A fresh rating link and QR code to show the resident",
-    responses={410: {"description": "Invitation expired"}},
+    summary="A fresh rating link: the resident's own, or a desk QR code bound to the resident by a code",
+    description=(
+        "The resident gets their own link. A station colleague who did not handle the ticket gets a desk "
+        "link and QR code that count only with the six-digit code sent to the resident "
+        "(`evaluation.rating_code_issued`). Staff who handled the ticket: 403 `handled_ticket`."
+    ),
+    responses={403: {"description": "The caller handled the ticket"}, 410: {"description": "Invitation expired"}},
 )
 async def issue_token(invitation_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller) -> RatingLink:
     issued = await service.issue_token(session, invitation_id, principal, utcnow())
@@ -81,6 +85,8 @@ async def issue_token(invitation_id: uuid.UUID, request: Request, session: Sessi
         qr_svg=qr_svg(qr_url),
         qr_svg_data_uri=qr_svg_data_uri(qr_url),
         expires_at=issued.invitation.expires_at,
+        resident_code_required=issued.invitation.resident_code_hash is not None,
+        resident_code_expires_at=issued.invitation.resident_code_expires_at,
     )
 
 
@@ -88,14 +94,23 @@ async def issue_token(invitation_id: uuid.UUID, request: Request, session: Sessi
     "/invitations/{invitation_id}/in-person",
     response_model=SubmittedRating,
     status_code=status.HTTP_201_CREATED,
-    summary="Submit the resident's rating in person, once the resident confirmed it",
-    responses={410: {"description": "Invitation expired"}},
+    summary="Submit the resident's rating in person, with the code the resident received",
+    description=(
+        "A station colleague who did not handle the ticket carries the scores once the resident confirmed "
+        "them and read out the code sent to their phone (ask for a desk link first: that sends it). "
+        "Staff who handled the ticket: 403 `rater_handled_ticket`."
+    ),
+    responses={403: {"description": "The caller handled the ticket"}, 410: {"description": "Invitation expired"}},
 )
 async def rate_in_person(
     invitation_id: uuid.UUID, data: InPersonRatingCreate, session: SessionDep, principal: Staff
 ) -> SubmittedRating:
     scores = RatingScores(attitude=data.attitude, ability=data.ability, comment=data.comment)
-    rating = await ratings.submit_in_person(
-        session, invitation_id, scores, data.resident_confirmed, principal, utcnow()
-    )
+    try:
+        rating = await ratings.submit_in_person(
+            session, invitation_id, scores, data.resident_confirmed, data.resident_code, principal, utcnow()
+        )
+    except ratings.ResidentCodeRefused:
+        await session.commit()  # the try counts, although nothing else of this request is kept
+        raise
     return SubmittedRating.model_validate(rating)

@@ -22,7 +22,11 @@ class InvitationRead(BaseModel):
 
 
 class RatingLink(BaseModel):
-    """A fresh single-use link to show the resident; the token is shown this once and never stored."""
+    """A fresh single-use link; the token is shown this once and never stored.
+
+    The resident's own link works as it is. A link a station colleague shows at the desk counts only with
+    the six-digit code sent to the resident's phone (`resident_code_required`); the form asks for it.
+    """
 
     invitation_id: uuid.UUID
     token: str
@@ -31,3 +35,7 @@ class RatingLink(BaseModel):
     qr_svg: str = Field(description="The QR code as an inline SVG element.")
     qr_svg_data_uri: str = Field(description="The QR code as a data: URI for an <img>.")
     expires_at: datetime
+    resident_code_required: bool = Field(
+        description="True for a desk link: the rating needs the code sent to the resident (never shown here)."
+    )
+    resident_code_expires_at: datetime | None = None

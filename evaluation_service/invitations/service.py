@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evaluation_service.events import RESIDENT_CODE_ISSUED, outbox
+from evaluation_service.invitations import codes
 from evaluation_service.invitations.models import Invitation
 from evaluation_service.invitations.tokens import new_token, token_hash
 from evaluation_service.ratings import repository
 from evaluation_service.ratings.service import refuse_unusable
+from evaluation_service.settings import current_settings
 from evaluation_service.tickets.models import ClosedTicket
 from shared.auth import STATION_STAFF, Principal, Role
 from shared.errors import Forbidden, NotFound
@@ -44,7 +47,10 @@ async def issue_token(
 ) -> IssuedToken:
     """A fresh token for the link or QR code; it replaces the previous one, which stops working.
 
-    Only the staff who handled the ticket (to show it to the resident) or the resident themself may ask.
+    Nobody who handled the ticket gets a link to rate it (403 `handled_ticket`). The resident themself gets
+    their link from their own account. A colleague of the station who did not handle the ticket may show
+    a link at the desk: it counts only with a six-digit code that goes to the resident (the
+    `evaluation.rating_code_issued` event; the notification service sends it to the ticket's contact).
     The expiry stays as set when the ticket closed.
     """
     invitation = await repository.invitation_by_id(session, invitation_id)
@@ -52,15 +58,41 @@ async def issue_token(
         raise NotFound("No such invitation.", code="invitation_not_found")
     ticket = await session.get(ClosedTicket, invitation.ticket_id)
     handled_by = set(ticket.handled_by or ()) if ticket is not None else set()
-    is_handler = principal.has_role(*STATION_STAFF) and principal.user_id in handled_by
-    if not (is_handler or _is_resident_of(principal, invitation)):
-        if principal.has_role(*STATION_STAFF) and principal.station_id == str(invitation.station_id):
-            raise Forbidden("Only the staff who handled the ticket show its rating link.", code="not_handler")
+    handled_by |= {invitation.social_worker_id} - {None}
+    is_station_staff = principal.has_role(*STATION_STAFF) and principal.station_id == str(invitation.station_id)
+    if is_station_staff and principal.user_id in handled_by:
+        raise Forbidden("Staff who handled a ticket never get a link to rate it.", code="handled_ticket")
+    at_the_desk = not _is_resident_of(principal, invitation)
+    if at_the_desk and not is_station_staff:
         raise NotFound("No such invitation.", code="invitation_not_found")
     refuse_unusable(invitation, now)
     token = new_token()
     invitation.token_hash = token_hash(token)
     invitation.token_issued_at = now
     invitation.token_issued_by = principal.user_id
+    code = None
+    if at_the_desk:
+        settings = current_settings()
+        code = codes.new_code()
+        invitation.resident_code_hash = codes.stored_form(code)
+        invitation.resident_code_expires_at = now + timedelta(minutes=settings.resident_code_valid_minutes)
+    else:
+        invitation.resident_code_hash = None
+        invitation.resident_code_expires_at = None
+    invitation.resident_code_attempts = 0
     await session.flush()
+    if code is not None:
+        await outbox.add(
+            session,
+            RESIDENT_CODE_ISSUED,
+            {
+                "invitation_id": str(invitation.id),
+                "ticket_id": str(invitation.ticket_id),
+                "station_id": str(invitation.station_id),
+                "code": code,
+                "expires_at": invitation.resident_code_expires_at.isoformat(),
+                "issued_by": principal.user_id,
+            },
+            subject=str(invitation.ticket_id),
+        )
     return IssuedToken(invitation, token)

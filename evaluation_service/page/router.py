@@ -11,11 +11,11 @@ from evaluation_service.html import Html, html_response
 from evaluation_service.invitations.models import Invitation
 from evaluation_service.invitations.tokens import token_hash, well_formed
 from evaluation_service.page import views
-from evaluation_service.page.ratelimit import RatingGuard, client_address
+from evaluation_service.page.ratelimit import RatingGuard
 from evaluation_service.ratings import service
 from evaluation_service.ratings.schemas import COMMENT_MAX_LENGTH, Channel, RatingScores
 from evaluation_service.tickets.models import ClosedTicket
-from shared.auth import principal_of
+from shared.auth import principal_async
 from shared.errors import Conflict, Forbidden, NotFound, Problem
 from shared.ids import utcnow
 from shared.service import SessionDep
@@ -23,10 +23,10 @@ from shared.service import SessionDep
 router = APIRouter(prefix="/e", tags=["resident page"], include_in_schema=False)
 
 
-def _limited(request: Request, token: str) -> HTMLResponse | None:
+async def _limited(request: Request, token: str) -> HTMLResponse | None:
     guard: RatingGuard = request.app.state.rating_guard
-    peer = request.client.host if request.client else None
-    wait = guard.check(client_address(request.headers, peer), token_hash(token) if well_formed(token) else None)
+    address = request.client.host if request.client else "unknown"  # as the kernel middleware established it
+    wait = await guard.check(address, token_hash(token) if well_formed(token) else None)
     if wait is None:
         return None
     return html_response(views.rate_limited_page(wait), 429, {"Retry-After": str(wait)})
@@ -72,14 +72,14 @@ def _not_found(request: Request, page: Html | None = None) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse)
 async def incomplete_link(request: Request) -> HTMLResponse:
     """The link without its token: cut off when it was copied, or typed in by hand."""
-    limited = _limited(request, "")
+    limited = await _limited(request, "")
     return limited or _not_found(request, views.incomplete_link_page())
 
 
 @router.get("/{token}/{rest:path}", response_class=HTMLResponse)
 async def extra_path(token: str, rest: str, request: Request) -> HTMLResponse:
     """Something pasted after the token (a chat app glues the next words on): never a valid link."""
-    limited = _limited(request, token)
+    limited = await _limited(request, token)
     return limited or _not_found(request)
 
 
@@ -90,7 +90,7 @@ def _via(request: Request, value: object = None) -> str:
 
 @router.get("/{token}", response_class=HTMLResponse)
 async def rating_form(token: str, request: Request, session: SessionDep) -> HTMLResponse:
-    limited = _limited(request, token)
+    limited = await _limited(request, token)
     if limited is not None:
         return limited
     now = utcnow()
@@ -101,11 +101,20 @@ async def rating_form(token: str, request: Request, session: SessionDep) -> HTML
         return _not_found(request)
     except Problem as problem:
         return _problem_page(problem)
-    return html_response(views.form_page(await _context(session, invitation), _via(request)))
+    return html_response(
+        views.form_page(await _context(session, invitation), _via(request), asks_code=_asks_code(invitation))
+    )
+
+
+def _asks_code(invitation: Invitation) -> bool:
+    """A link a colleague showed at the desk: the rating counts only with the code sent to the resident."""
+    return invitation.resident_code_hash is not None
 
 
 def _read_form(form: dict[str, object]) -> tuple[RatingScores | None, views.FormState]:
     state = views.FormState()
+    code = form.get("resident_code")
+    state.values["resident_code"] = code[:20] if isinstance(code, str) else ""
     scores: dict[str, int] = {}
     for name in ("attitude", "ability"):
         raw = form.get(name)
@@ -127,7 +136,7 @@ def _read_form(form: dict[str, object]) -> tuple[RatingScores | None, views.Form
 
 @router.post("/{token}", response_class=HTMLResponse)
 async def submit_form(token: str, request: Request, session: SessionDep) -> HTMLResponse:
-    limited = _limited(request, token)
+    limited = await _limited(request, token)
     if limited is not None:
         return limited
     now = utcnow()
@@ -139,14 +148,22 @@ async def submit_form(token: str, request: Request, session: SessionDep) -> HTML
     form = dict((await request.form(max_files=0, max_fields=10)).items())
     scores, state = _read_form(form)
     via = _via(request, form.get("via"))
+    asks_code = _asks_code(invitation)
     if scores is None:
-        return html_response(views.form_page(await _context(session, invitation), via, state), 422)
+        return html_response(views.form_page(await _context(session, invitation), via, state, asks_code=asks_code), 422)
     try:
-        principal = principal_of(request)
+        principal = await principal_async(request)
         submission = service.Submission(
-            scores=scores, channel=Channel(via), rater_id=principal.user_id if principal is not None else None
+            scores=scores,
+            channel=Channel(via),
+            rater_id=principal.user_id if principal is not None else None,
+            resident_code=state.values["resident_code"] or None,
         )
         await service.submit(session, invitation, submission, now)
+    except service.ResidentCodeRefused as refused:
+        await session.commit()  # the try counts, although the rating is not kept
+        state.errors["resident_code"] = views.CODE_REFUSALS[refused.refusal]
+        return html_response(views.form_page(await _context(session, invitation), via, state, asks_code=True), 422)
     except Problem as problem:
         await session.rollback()  # the page reports it; nothing of this request is kept
         return _problem_page(problem)

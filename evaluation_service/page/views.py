@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from evaluation_service.html import SERVICE_CATEGORY_NAMES, Html, escape, join, page, tag
+from evaluation_service.invitations.codes import CODE_DIGITS, CodeRefusal
 from evaluation_service.ratings.schemas import COMMENT_MAX_LENGTH
 from evaluation_service.reports.scoring import SHANGHAI
 
@@ -31,11 +32,20 @@ background:#fff;font-size:20px;font-weight:600;cursor:pointer}
 .choices input:checked+span small{color:#fff}
 .choices input:focus-visible+span{outline:3px solid #1565c0;outline-offset:2px}
 textarea{width:100%;min-height:96px;font:inherit;padding:8px;border:2px solid #ccc;border-radius:10px}
+#resident_code{width:100%;font-size:24px;letter-spacing:6px;text-align:center;padding:8px;border:2px solid #ccc;
+border-radius:10px}
 button{width:100%;padding:14px;font-size:18px;border:0;border-radius:10px;background:#b71c1c;color:#fff}
 .error{color:#b71c1c;font-weight:600}
 .notice{font-size:14px;color:#666}
 .big{font-size:48px;text-align:center;margin:8px 0}
 """
+
+CODE_REFUSALS = {
+    CodeRefusal.required: "请输入发送到您手机上的 6 位评价验证码。",
+    CodeRefusal.wrong: "验证码不正确，请核对短信中的 6 位数字。",
+    CodeRefusal.expired: "验证码已过期，请联系服务站工作人员重新获取。",
+    CodeRefusal.exhausted: "验证码输错次数过多，请联系服务站工作人员重新获取。",
+}
 
 LEVELS = {1: "很不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "很满意"}
 DIMENSIONS = {"attitude": "服务态度", "ability": "服务能力"}
@@ -101,12 +111,30 @@ def _choices(name: str, state: FormState) -> Html:
     )
 
 
-def form_page(context: TicketContext, via: str, state: FormState | None = None) -> Html:
+def _code_field(state: FormState) -> Html:
+    """A link shown at the desk counts only with the code the resident received on their own phone."""
+    error = state.errors.get("resident_code")
+    return tag(
+        "fieldset",
+        tag("legend", Html('<label for="resident_code">评价验证码</label>')),
+        tag("p", "为确认是您本人评价，请输入发送到您手机上的 6 位验证码。", class_="notice"),
+        tag("p", error, class_="error") if error else Html(""),
+        Html(
+            f'<input type="text" id="resident_code" name="resident_code" inputmode="numeric" '
+            f'autocomplete="one-time-code" maxlength="{CODE_DIGITS + 2}" required '
+            f'value="{escape(state.values.get("resident_code", ""))}">'
+        ),
+        id="field-resident_code",
+    )
+
+
+def form_page(context: TicketContext, via: str, state: FormState | None = None, *, asks_code: bool = False) -> Html:
     state = state or FormState()
     comment_error = state.errors.get("comment")
     form = tag(
         "form",
         Html(f'<input type="hidden" name="via" value="{escape(via)}">'),
+        _code_field(state) if asks_code else Html(""),
         _choices("attitude", state),
         _choices("ability", state),
         tag(
@@ -119,7 +147,7 @@ def form_page(context: TicketContext, via: str, state: FormState | None = None) 
                 id="comment",
                 name="comment",
                 maxlength=str(COMMENT_MAX_LENGTH),
-                placeholder="请告诉我们哪里做得好、哪里需要改进",
+                placeholder="请告诉我们哪里做得好、哪里需要改进（请勿填写姓名、电话等个人信息）",
             ),
         ),
         tag("button", "提交评价", type="submit"),

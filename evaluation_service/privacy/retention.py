@@ -3,7 +3,8 @@
 
 Removed: the resident's account on the closed ticket and its invitation, and the resident's comment
 on the rating (their own words, which may name them); phone numbers and e-mail addresses in the
-department's follow-up notes and in appeals are masked. Kept: every score, flag, count and time, so
+department's follow-up notes and in appeals are masked, and so are the resident's names there (the
+names themselves, kept only for masking, are removed). Kept: every score, flag, count and time, so
 reports and assessments read the same before and after. Nothing is published.
 
 Runs as a periodic task in the service's lifespan and as `python -m evaluation_service anonymise`;
@@ -33,11 +34,19 @@ DEFAULT_BATCH_SIZE = 200
 
 
 async def _mask_columns(
-    session: AsyncSession, table: sa.Table, columns: tuple[str, ...], where: sa.ColumnElement[bool]
+    session: AsyncSession,
+    table: sa.Table,
+    columns: tuple[str, ...],
+    ticket_id: sa.ColumnElement[uuid.UUID],
+    where: sa.ColumnElement[bool],
+    names: dict[uuid.UUID, list[str]],
 ) -> None:
-    rows = await session.execute(sa.select(table.c.id, *(table.c[column] for column in columns)).where(where))
-    for row_id, *values in rows.all():
-        masked = {column: (value, mask_text(value)) for column, value in zip(columns, values, strict=True) if value}
+    query = sa.select(table.c.id, ticket_id, *(table.c[column] for column in columns)).where(where)
+    for row_id, row_ticket_id, *values in (await session.execute(query)).all():
+        known = names.get(row_ticket_id, ())
+        masked = {
+            column: (value, mask_text(value, known)) for column, value in zip(columns, values, strict=True) if value
+        }
         changed = {column: new for column, (old, new) in masked.items() if new != old}
         if changed:
             await session.execute(sa.update(table).where(table.c.id == row_id).values(changed))
@@ -59,8 +68,10 @@ async def anonymise_batch(
     tickets = list(await session.scalars(query))
     if not tickets:
         return 0
+    names = {ticket.ticket_id: list(ticket.resident_names or ()) for ticket in tickets}  # read before removing
     for ticket in tickets:
         ticket.resident_id = None
+        ticket.resident_names = None
         ticket.personal_data_removed_at = now
     ids: list[uuid.UUID] = [ticket.ticket_id for ticket in tickets]
     invitations = Invitation.__table__
@@ -73,9 +84,12 @@ async def anonymise_batch(
     )
     rating_ids = sa.select(ratings.c.id).where(ratings.c.ticket_id.in_(ids)).scalar_subquery()
     follow_ups = FollowUp.__table__
-    await _mask_columns(session, follow_ups, ("note",), follow_ups.c.rating_id.in_(rating_ids))
+    rating_ticket = sa.select(ratings.c.ticket_id).where(ratings.c.id == follow_ups.c.rating_id).scalar_subquery()
+    await _mask_columns(session, follow_ups, ("note",), rating_ticket, follow_ups.c.rating_id.in_(rating_ids), names)
     appeals = Appeal.__table__
-    await _mask_columns(session, appeals, ("reason", "decision_note"), appeals.c.ticket_id.in_(ids))
+    await _mask_columns(
+        session, appeals, ("reason", "decision_note"), appeals.c.ticket_id, appeals.c.ticket_id.in_(ids), names
+    )
     return len(tickets)
 
 

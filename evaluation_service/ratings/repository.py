@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from evaluation_service.directory.models import DepartmentCopy
 from evaluation_service.invitations.models import Invitation
 from evaluation_service.ratings.models import Appeal, FollowUp, Rating
 from evaluation_service.ratings.routing import DepartmentChoice
+from evaluation_service.tickets.models import ClosedTicket
 from shared.pagination import PageParameters, keyset_page
 
 
@@ -43,6 +45,32 @@ async def redeem(
         sa.update(Invitation).where(*conditions).values(redeemed_at=now).execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+async def spend_code_try(session: AsyncSession, invitation_id: uuid.UUID, code_hash: str, max_attempts: int) -> bool:
+    """Counts one try of the resident's code, if that code is still the current one and tries are left."""
+    result = await session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.id == invitation_id,
+            Invitation.resident_code_hash == code_hash,
+            Invitation.resident_code_attempts < max_attempts,
+        )
+        .values(resident_code_attempts=Invitation.resident_code_attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def resident_names(session: AsyncSession, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """The names to mask in each ticket's free text (the ticket service's, as `ticket.closed` carried them)."""
+    wanted = set(ticket_ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        sa.select(ClosedTicket.ticket_id, ClosedTicket.resident_names).where(ClosedTicket.ticket_id.in_(wanted))
+    )
+    return {ticket_id: list(names or ()) for ticket_id, names in rows.all()}
 
 
 async def departments_in(session: AsyncSession, subdistrict_id: uuid.UUID) -> list[DepartmentChoice]:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from evaluation_service.invitations.tokens import token_hash, well_formed
-from evaluation_service.page.ratelimit import RatingGuard, client_address
+from evaluation_service.page.ratelimit import RatingGuard
 from evaluation_service.ratings import repository, service
 from evaluation_service.ratings.models import Rating
 from evaluation_service.ratings.schemas import (
@@ -36,40 +37,48 @@ class TooManyRequests(Problem):
     status, code, title = 429, "too_many_requests", "Too many requests"
 
 
-def guard_request(request: Request, token: str | None) -> None:
+async def guard_request(request: Request, token: str | None) -> None:
     """Per client address and per token; raises 429 with Retry-After."""
     guard: RatingGuard = request.app.state.rating_guard
-    peer = request.client.host if request.client else None
     token_key = token_hash(token) if token is not None and well_formed(token) else None
-    wait = guard.check(client_address(request.headers, peer), token_key)
+    wait = await guard.check(request.client.host if request.client else "unknown", token_key)
     if wait is not None:
         raise TooManyRequests(
             f"Too many attempts; retry in {wait} s.", code="rate_limited", headers={"Retry-After": str(wait)}
         )
 
 
-def _masked(text: str | None) -> str | None:
-    return mask_text(text) if text else text
+# Who sees the full free text (comments, follow-up notes, appeals): only its author, in the answer to the
+# request that wrote it. Every read (the inbox, one rating, the appeals list, a decision's answer, the
+# `evaluation.submitted` event) shows it masked by the kernel's masker (phones in any format, e-mails, the
+# names the ticket service knows for the matter), whoever reads, so no full read happens to be recorded.
+Names = dict[uuid.UUID, list[str]]
 
 
-def masked_appeal(appeal: AppealRead) -> AppealRead:
+def _masked(text: str | None, names: Iterable[str]) -> str | None:
+    return mask_text(text, names) if text else text
+
+
+def masked_appeal(appeal: AppealRead, names: Names) -> AppealRead:
+    known = names.get(appeal.ticket_id, ())
     return appeal.model_copy(
-        update={"reason": mask_text(appeal.reason), "decision_note": _masked(appeal.decision_note)}
+        update={"reason": mask_text(appeal.reason, known), "decision_note": _masked(appeal.decision_note, known)}
     )
 
 
-def inbox_item(rating: Rating) -> InboxRating:
-    """A rating as the department reads it: a phone number or e-mail typed into a comment or a note is
-    masked (138****5678); the inbox names no resident."""
+def inbox_item(rating: Rating, names: Names) -> InboxRating:
+    """A rating as the department reads it: phone numbers, e-mails and the resident's names typed into a
+    comment or a note are masked (138****5678, 欧***); the inbox names no resident."""
+    known = names.get(rating.ticket_id, ())
     return InboxRating(
         **{name: getattr(rating, name) for name in InboxRating.model_fields if name not in _DERIVED | {"comment"}},
-        comment=_masked(rating.comment),
+        comment=_masked(rating.comment, known),
         follow_up_done=bool(rating.follow_ups),
         follow_ups=[
-            FollowUpRead.model_validate(item).model_copy(update={"note": mask_text(item.note)})
+            FollowUpRead.model_validate(item).model_copy(update={"note": mask_text(item.note, known)})
             for item in rating.follow_ups
         ],
-        appeal=masked_appeal(AppealRead.model_validate(rating.appeal)) if rating.appeal is not None else None,
+        appeal=masked_appeal(AppealRead.model_validate(rating.appeal), names) if rating.appeal is not None else None,
     )
 
 
@@ -86,13 +95,20 @@ _DERIVED = {"follow_up_done", "follow_ups", "appeal"}
 async def submit_rating(
     data: TokenRatingCreate, request: Request, session: SessionDep, principal: MaybeCaller
 ) -> SubmittedRating:
-    guard_request(request, data.token)
+    await guard_request(request, data.token)
     if data.channel.value == "in_person":
         raise Forbidden("In-person ratings go through the staff app.", code="channel_not_allowed")
     submission = service.Submission(
-        scores=data, channel=data.channel, rater_id=principal.user_id if principal is not None else None
+        scores=data,
+        channel=data.channel,
+        rater_id=principal.user_id if principal is not None else None,
+        resident_code=data.resident_code,
     )
-    rating = await service.submit_with_token(session, data.token, submission, utcnow())
+    try:
+        rating = await service.submit_with_token(session, data.token, submission, utcnow())
+    except service.ResidentCodeRefused:
+        await session.commit()  # the try counts, although nothing else of this request is kept
+        raise
     return SubmittedRating.model_validate(rating)
 
 
@@ -119,7 +135,8 @@ async def list_ratings(
         social_worker_id=social_worker_id,
         follow_up=follow_up,
     )
-    return Page(items=[inbox_item(item) for item in items], next_cursor=next_cursor)
+    names = await repository.resident_names(session, (item.ticket_id for item in items))
+    return Page(items=[inbox_item(item, names) for item in items], next_cursor=next_cursor)
 
 
 @router.get("/appeals", response_model=Page[AppealRead], summary="Disputes about ratings")
@@ -133,7 +150,10 @@ async def list_appeals(
     items, next_cursor = await repository.page_appeals(
         session, page, subdistrict_id=subdistrict_id, raised_by=raised_by, status=status_filter
     )
-    return Page(items=[masked_appeal(AppealRead.model_validate(item)) for item in items], next_cursor=next_cursor)
+    names = await repository.resident_names(session, (item.ticket_id for item in items))
+    return Page(
+        items=[masked_appeal(AppealRead.model_validate(item), names) for item in items], next_cursor=next_cursor
+    )
 
 
 @router.post("/appeals", response_model=AppealRead, status_code=status.HTTP_201_CREATED, summary="Dispute a rating")
@@ -145,12 +165,16 @@ async def raise_appeal(data: AppealCreate, session: SessionDep, principal: Calle
 async def decide_appeal(
     appeal_id: uuid.UUID, data: AppealDecision, session: SessionDep, principal: Caller
 ) -> AppealRead:
-    return AppealRead.model_validate(await service.decide_appeal(session, appeal_id, data, principal, utcnow()))
+    decided = AppealRead.model_validate(await service.decide_appeal(session, appeal_id, data, principal, utcnow()))
+    # The department wrote the decision note; the reason is the social worker's words: masked for it.
+    names = await repository.resident_names(session, [decided.ticket_id])
+    return decided.model_copy(update={"reason": mask_text(decided.reason, names.get(decided.ticket_id, ()))})
 
 
 @router.get("/{rating_id}", response_model=InboxRating)
 async def get_rating(rating_id: uuid.UUID, session: SessionDep, principal: Caller) -> InboxRating:
-    return inbox_item(await service.visible_rating(session, rating_id, principal))
+    rating = await service.visible_rating(session, rating_id, principal)
+    return inbox_item(rating, await repository.resident_names(session, [rating.ticket_id]))
 
 
 @router.post(

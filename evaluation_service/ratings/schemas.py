@@ -22,13 +22,26 @@ class RatingScores(BaseModel):
     comment: str | None = Field(None, max_length=COMMENT_MAX_LENGTH)
 
 
+RESIDENT_CODE_DESCRIPTION = (
+    "The six-digit code sent to the resident's phone when a station colleague showed the link at the desk."
+)
+
+
 class TokenRatingCreate(RatingScores):
     token: str = Field(min_length=1, max_length=100)
     channel: Channel = Channel.resident_app
+    resident_code: str | None = Field(
+        None, max_length=20, description=RESIDENT_CODE_DESCRIPTION + " Not needed for the resident's own link."
+    )
 
 
 class InPersonRatingCreate(RatingScores):
     resident_confirmed: bool = Field(description="The resident saw the scores and confirmed them.")
+    resident_code: str | None = Field(
+        None,
+        max_length=20,
+        description=RESIDENT_CODE_DESCRIPTION + " Required: the resident reads it out to confirm the rating is theirs.",
+    )
 
 
 class SubmittedRating(BaseModel):

@@ -4,6 +4,7 @@ transaction does."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from evaluation_service.events import (
     FOLLOW_UP_RECORDED,
     outbox,
 )
+from evaluation_service.invitations import codes
 from evaluation_service.invitations.models import Invitation
 from evaluation_service.invitations.tokens import token_hash, well_formed
 from evaluation_service.ratings import repository
@@ -26,6 +28,7 @@ from evaluation_service.ratings.routing import department_for
 from evaluation_service.ratings.schemas import AppealCreate, AppealDecision, Channel, FollowUpCreate, RatingScores
 from evaluation_service.reports.scoring import Rating as ScoredRating
 from evaluation_service.reports.scoring import needs_follow_up
+from evaluation_service.settings import current_settings
 from evaluation_service.tickets.models import ClosedTicket
 from shared.auth import STATION_STAFF, Principal, Role
 from shared.errors import Conflict, Forbidden, NotFound, Problem, Unprocessable
@@ -34,6 +37,23 @@ from shared.privacy import mask_text
 
 class Gone(Problem):
     status, code, title = 410, "gone", "Gone"
+
+
+class ResidentCodeRefused(Unprocessable):
+    """The resident's code was missing, wrong, old or tried too often. A try spent counts even though the
+    rating is refused: the caller commits before answering (see the routers)."""
+
+    def __init__(self, refusal: codes.CodeRefusal) -> None:
+        super().__init__(_CODE_REFUSALS[refusal], field="resident_code", code=refusal.value)
+        self.refusal = refusal
+
+
+_CODE_REFUSALS = {
+    codes.CodeRefusal.required: "This link was shown at the station: enter the code sent to the resident's phone.",
+    codes.CodeRefusal.wrong: "The code is not the one sent to the resident.",
+    codes.CodeRefusal.expired: "The code has expired: ask the station for a new one.",
+    codes.CodeRefusal.exhausted: "The code was tried too often: ask the station for a new one.",
+}
 
 
 def uuid_claim(value: str | None) -> uuid.UUID | None:
@@ -84,17 +104,51 @@ class Submission:
     rater_id: str | None  # who is rating, when known (the resident's account, a staff caller)
     submitted_by: str | None = None  # the staff member, for the in-person channel
     resident_confirmed: bool = True
+    resident_code: str | None = None  # what was typed as the code sent to the resident (desk links, in person)
+
+
+async def check_resident_code(session: AsyncSession, invitation: Invitation, typed: str | None, now: datetime) -> None:
+    """A link shown at the desk, and every in-person rating, count only with the code sent to the resident.
+
+    A try is spent with one conditional UPDATE (no more tries than allowed, even for concurrent requests).
+    """
+    settings = current_settings()
+    stored = invitation.resident_code_hash
+    refusal = codes.refusal_before_trying(
+        typed,
+        invitation.resident_code_expires_at,
+        invitation.resident_code_attempts,
+        settings.resident_code_max_attempts,
+        now,
+    )
+    if refusal is not None:
+        raise ResidentCodeRefused(refusal)
+    assert stored is not None  # a code with an expiry was sent (no expiry: refused as expired above)
+    if not await repository.spend_code_try(session, invitation.id, stored, settings.resident_code_max_attempts):
+        raise ResidentCodeRefused(codes.CodeRefusal.exhausted)
+    if not codes.matches(stored, typed):
+        raise ResidentCodeRefused(codes.CodeRefusal.wrong)
 
 
 async def submit(session: AsyncSession, invitation: Invitation, submission: Submission, now: datetime) -> Rating:
     ticket = await session.get(ClosedTicket, invitation.ticket_id)
     if ticket is None:  # an invitation exists only for a recorded closed ticket
         raise _not_found()
-    handled_by = set(ticket.handled_by or ())
-    raters = {submission.rater_id, invitation.resident_id} - {None}
+    handled_by = set(ticket.handled_by or ()) | ({invitation.social_worker_id} - {None})
+    # Whoever rates, whoever carries the scores in person, and the resident's own account: none of them
+    # may be someone who handled the matter.
+    raters = {submission.rater_id, submission.submitted_by, invitation.resident_id} - {None}
     if raters & handled_by:
         raise Forbidden("A staff member never rates a ticket they handled.", code="rater_handled_ticket")
     refuse_unusable(invitation, now)
+    if not submission.resident_confirmed:
+        raise Unprocessable(
+            "The resident must confirm the scores before staff submit them.",
+            field="resident_confirmed",
+            code="resident_not_confirmed",
+        )
+    if submission.channel is Channel.in_person or invitation.resident_code_hash is not None:
+        await check_resident_code(session, invitation, submission.resident_code, now)
     # A link or QR code is good only while its token is the current one (a fresh token, or the ticket
     # closing again, replaces it); staff in person go by the invitation itself.
     shown_token = invitation.token_hash if submission.channel is not Channel.in_person else None
@@ -139,19 +193,20 @@ async def submit(session: AsyncSession, invitation: Invitation, submission: Subm
         await session.flush()
     except IntegrityError as error:  # the unique constraint: another rating of this ticket won
         raise Conflict("This ticket has already been rated.", code="already_rated") from error
-    await outbox.add(session, EVALUATION_SUBMITTED, submitted_event(rating), subject=str(rating.ticket_id))
+    event = submitted_event(rating, ticket.resident_names or ())
+    await outbox.add(session, EVALUATION_SUBMITTED, event, subject=str(rating.ticket_id))
     return rating
 
 
-def submitted_event(rating: Rating) -> dict[str, Any]:
+def submitted_event(rating: Rating, names: Iterable[str] = ()) -> dict[str, Any]:
     """What the department receives. Names no resident."""
     return {
         "rating_id": str(rating.id),
         "ticket_id": str(rating.ticket_id),
         "attitude": rating.attitude,
         "ability": rating.ability,
-        # A phone number or e-mail the resident typed into the comment does not travel: masked.
-        "comment": mask_text(rating.comment) if rating.comment else rating.comment,
+        # A phone number, e-mail or the resident's name typed into the comment does not travel: masked.
+        "comment": mask_text(rating.comment, names) if rating.comment else rating.comment,
         "channel": rating.channel,
         "follow_up_required": rating.follow_up_required,
         "social_worker_id": rating.social_worker_id,
@@ -176,6 +231,7 @@ async def submit_in_person(
     invitation_id: uuid.UUID,
     scores: RatingScores,
     resident_confirmed: bool,
+    resident_code: str | None,
     principal: Principal,
     now: datetime,
 ) -> Rating:
@@ -184,18 +240,13 @@ async def submit_in_person(
         principal.has_role(*STATION_STAFF) and principal.station_id == str(invitation.station_id)
     ):
         raise _not_found()
-    if not resident_confirmed:
-        raise Unprocessable(
-            "The resident must confirm the scores before staff submit them.",
-            field="resident_confirmed",
-            code="resident_not_confirmed",
-        )
     submission = Submission(
         scores=scores,
         channel=Channel.in_person,
         rater_id=None,  # the resident rates; staff only carry the scores
         submitted_by=principal.user_id,
-        resident_confirmed=True,
+        resident_confirmed=resident_confirmed,
+        resident_code=resident_code,
     )
     return await submit(session, invitation, submission, now)
 

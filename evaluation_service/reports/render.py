@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 
 from evaluation_service.html import Html, escape, join, page, tag
 from evaluation_service.reports.schemas import AssessmentRead, FormulaRead, Summary, TrendPoint
+from shared.csv_safety import SafeWriter
 
 GRADE_NAMES = {"excellent": "优秀", "good": "良好", "adequate": "合格", "poor": "不合格"}
 COMPONENT_NAMES = {
@@ -30,16 +30,9 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
-def _cell(value: object) -> object:
-    # A cell that a spreadsheet would run as a formula is written as text (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
 def assessments_csv(items: Sequence[AssessmentRead]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = SafeWriter(buffer, lineterminator="\r\n")  # names typed into the catalogue: never a formula
     writer.writerow(CSV_COLUMNS)
     for item in items:
         resident = next(c for c in item.components if c.name == "resident")
@@ -52,7 +45,7 @@ def assessments_csv(items: Sequence[AssessmentRead]) -> str:
             item.ticket_figures.resolved_count, item.ticket_figures.resolved_on_time_count,
             item.ticket_figures.backstop_handled_count, item.score, item.grade,
         ]  # fmt: skip
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow(row)
     return buffer.getvalue()
 
 

@@ -22,6 +22,8 @@ from evaluation_service.contract import (
     required_uuid,
 )
 
+MAX_NAMES = 20
+
 
 @dataclass(frozen=True, slots=True)
 class TicketClosed:
@@ -35,6 +37,7 @@ class TicketClosed:
     owner_id: str | None
     completed_by: str | None
     resident_id: str | None
+    resident_names: tuple[str, ...]  # the resident's and household's names: only to mask them in free text
     handled_by: tuple[str, ...]
     status: str | None
     created_at: datetime | None
@@ -67,6 +70,7 @@ def read_ticket_closed(data: dict[str, Any], event_time: datetime) -> TicketClos
         owner_id=owner_id,
         completed_by=completed_by,
         resident_id=optional_str(data, "resident_id", 64),
+        resident_names=tuple(dict.fromkeys(optional_str_list(data, "resident_names", 100)[:MAX_NAMES])),
         handled_by=handled_by,
         status=optional_str(data, "status", 30),
         created_at=optional_datetime(data, "created_at"),

@@ -29,6 +29,9 @@ class ClosedTicket(Base):
     owner_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     completed_by: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     resident_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # The names the ticket service knows for this matter (the resident's, their household's), kept only to
+    # mask them wherever they are typed here; removed with the resident's account by retention.
+    resident_names: Mapped[list[str] | None] = mapped_column(JSONType)
     handled_by: Mapped[list[str]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

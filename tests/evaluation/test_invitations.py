@@ -136,6 +136,13 @@ async def test_the_base_url_for_links_is_configurable(tmp_path):
         assert link["url"] == f"https://pj.example.cn/e/{link['token']}"
 
 
+async def test_links_never_echo_the_request_host(harness):
+    """A link built from a forged Host header would send the resident (and the token) to someone else."""
+    data = await harness.close_ticket()
+    link = await harness.link(data["ticket_id"], headers={**resident(), "Host": "evil.example"})
+    assert "evil.example" not in link["url"] + link["qr_url"]
+
+
 async def test_a_fresh_token_replaces_the_previous_one(harness):
     data = await harness.close_ticket()
     first = (await harness.link(data["ticket_id"]))["token"]
@@ -146,13 +153,27 @@ async def test_a_fresh_token_replaces_the_previous_one(harness):
     assert (await harness.client.get(f"/e/{second}")).status_code == 200
 
 
-async def test_staff_who_did_not_handle_the_ticket_get_no_link(harness):
-    data = await harness.close_ticket(handled_by=[SOCIAL_WORKER])
+async def test_staff_who_handled_the_ticket_get_no_link_and_a_colleague_gets_a_desk_link_bound_to_the_resident(
+    harness,
+):
+    data = await harness.close_ticket(handled_by=[RECEPTIONIST, SOCIAL_WORKER])
     invitation = await harness.invitation(data["ticket_id"])
     path = f"/api/v1/evaluations/invitations/{invitation.id}/token"
-    same_station = await harness.client.post(path, headers=staff(SECRETARY, "secretary"))
-    assert same_station.status_code == 403
-    assert same_station.json()["code"] == "not_handler"
+    for handler in (staff(RECEPTIONIST, "receptionist"), staff()):
+        refused = await harness.client.post(path, headers=handler)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "handled_ticket"
+    assert await harness.outbox_events("evaluation.rating_code_issued") == []
+    colleague = await harness.client.post(path, headers=staff(SECRETARY, "secretary"))
+    assert colleague.status_code == 201, colleague.text
+    assert colleague.json()["resident_code_required"] is True
+    issued = await harness.outbox_events("evaluation.rating_code_issued")
+    assert [event.data["ticket_id"] for event in issued] == [data["ticket_id"]]
+    code = issued[0].data["code"]
+    assert len(code) == 6 and code.isdigit() and code not in colleague.text  # it goes to the resident only
+    assert RESIDENT not in str(issued[0].data)  # the notification service looks the contact up itself
+    stored = await harness.invitation(data["ticket_id"])
+    assert stored.resident_code_hash and code not in stored.resident_code_hash
     elsewhere = await harness.client.post(path, headers=staff("someone", station_id=OTHER_STATION_ID))
     assert elsewhere.status_code == 404
     admin = await harness.client.post(path, headers=bearer("district_admin"))
@@ -176,13 +197,13 @@ async def test_the_resident_gets_their_own_link_and_sees_only_their_own_invitati
 async def test_no_link_for_an_expired_or_used_invitation(harness):
     expired = await harness.close_ticket(closed_at=utcnow() - timedelta(days=30))
     invitation = await harness.invitation(expired["ticket_id"])
-    response = await harness.client.post(f"/api/v1/evaluations/invitations/{invitation.id}/token", headers=staff())
+    response = await harness.client.post(f"/api/v1/evaluations/invitations/{invitation.id}/token", headers=resident())
     assert response.status_code == 410
     assert response.json()["code"] == "invitation_expired"
     used, token = await harness.closed_with_token()
     await harness.client.post("/api/v1/ratings", json={"token": token, "attitude": 5, "ability": 5})
     invitation = await harness.invitation(used["ticket_id"])
-    again = await harness.client.post(f"/api/v1/evaluations/invitations/{invitation.id}/token", headers=staff())
+    again = await harness.client.post(f"/api/v1/evaluations/invitations/{invitation.id}/token", headers=resident())
     assert again.status_code == 409
     assert again.json()["code"] == "already_rated"
 
@@ -230,8 +251,12 @@ async def test_a_reopened_ticket_closed_again_before_it_was_rated_invites_for_th
     assert [e.data["expires_at"] for e in renewed] == [invitation.expires_at.isoformat()]
     assert len(await harness.outbox_events("evaluation.invitation_created")) == 1
 
-    # The one who completed it this time shows the link; the resident rates; the rating names them.
-    link = await harness.link(data["ticket_id"], headers=staff(OTHER_WORKER))
+    # The one who completed it this time gets no link; the resident gets theirs and rates; the rating names them.
+    refused = await harness.client.post(
+        f"/api/v1/evaluations/invitations/{invitation.id}/token", headers=staff(OTHER_WORKER)
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "handled_ticket"
+    link = await harness.link(data["ticket_id"], headers=resident())
     rated = await harness.client.post("/api/v1/ratings", json={"token": link["token"], "attitude": 5, "ability": 4})
     assert rated.status_code == 201, rated.text
     rating = await harness.scalar(sa.select(Rating).where(Rating.ticket_id == uuid.UUID(data["ticket_id"])))
@@ -272,6 +297,6 @@ async def test_a_rated_ticket_closed_again_keeps_its_rating_and_records_nothing_
     rating = await harness.scalar(sa.select(Rating).where(Rating.ticket_id == uuid.UUID(data["ticket_id"])))
     assert (rating.social_worker_id, rating.attitude, rating.ability) == (SOCIAL_WORKER, 2, 3)
     assert await harness.outbox_events("evaluation.invitation_renewed") == []
-    link = await harness.client.post(f"/api/v1/evaluations/invitations/{after.id}/token", headers=staff())
+    link = await harness.client.post(f"/api/v1/evaluations/invitations/{after.id}/token", headers=resident())
     assert link.status_code == 409 and link.json()["code"] == "already_rated"  # no link for a second rating
     assert await _count(harness, Rating, data["ticket_id"]) == 1

@@ -6,6 +6,7 @@ import re
 import uuid
 from datetime import timedelta
 
+import httpx
 import sqlalchemy as sa
 
 from evaluation_service.ratings.models import Rating
@@ -137,8 +138,13 @@ async def test_too_many_requests_from_one_address_are_refused_whatever_the_token
         for _ in range(5):
             assert (await harness.client.get("/e/" + uuid.uuid4().hex + "x" * 11)).status_code == 404
         assert (await harness.client.get("/e/" + "C" * 43)).status_code == 429
-        # Another client (the gateway names it in X-Forwarded-For) is not held back.
-        other = await harness.client.get("/e/" + "C" * 43, headers={"X-Forwarded-For": "198.51.100.9"})
+        # A guesser naming a new address in X-Forwarded-For is still held back: only the gateway is believed.
+        spoofed = await harness.client.get("/e/" + "C" * 43, headers={"X-Forwarded-For": "198.51.100.9"})
+        assert spoofed.status_code == 429
+        # Another client, named by the gateway (a trusted proxy, here on loopback), is not held back.
+        transport = httpx.ASGITransport(app=harness.app, client=("127.0.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://evaluation.test") as gateway:
+            other = await gateway.get("/e/" + "C" * 43, headers={"X-Forwarded-For": "198.51.100.9"})
         assert other.status_code == 404
 
 

@@ -140,7 +140,8 @@ async def test_a_staff_member_who_handled_the_ticket_cannot_rate_it(harness):
 
 
 async def test_a_ticket_raised_for_a_staff_member_who_handled_it_cannot_be_rated(harness):
-    data, token = await harness.closed_with_token(resident_id=SOCIAL_WORKER)
+    data = await harness.close_ticket(resident_id=SOCIAL_WORKER)
+    token = (await harness.link(data["ticket_id"], headers=staff(SECRETARY, "secretary")))["token"]
     response = await _rate(harness, token)
     assert response.status_code == 403
     invitation = await harness.invitation(data["ticket_id"])
@@ -156,18 +157,20 @@ async def test_in_person_needs_the_residents_confirmation_and_records_the_channe
     data = await harness.close_ticket()
     invitation = await harness.invitation(data["ticket_id"])
     path = f"/api/v1/evaluations/invitations/{invitation.id}/in-person"
+    colleague = staff(SECRETARY, "secretary")  # did not handle the ticket
     unconfirmed = await harness.client.post(
-        path, json={"attitude": 2, "ability": 3, "resident_confirmed": False}, headers=staff()
+        path, json={"attitude": 2, "ability": 3, "resident_confirmed": False}, headers=colleague
     )
     assert unconfirmed.status_code == 422
     assert unconfirmed.json()["field"] == "resident_confirmed"
+    _, code = await harness.desk_link(data["ticket_id"], colleague)
     confirmed = await harness.client.post(
-        path, json={"attitude": 2, "ability": 3, "resident_confirmed": True}, headers=staff()
+        path, json={"attitude": 2, "ability": 3, "resident_confirmed": True, "resident_code": code}, headers=colleague
     )
     assert confirmed.status_code == 201, confirmed.text
     assert confirmed.json()["channel"] == "in_person"
     rating = await _stored(harness, data["ticket_id"])
-    assert rating.submitted_by == SOCIAL_WORKER
+    assert rating.submitted_by == SECRETARY
     assert rating.resident_confirmed is True
     assert rating.follow_up_required is True
     # The resident's own link is then used up.

@@ -322,6 +322,50 @@ async def test_the_assessment_as_csv(seeded):
         assert by_id[item["staff_id"]]["grade"] == item["grade"]
 
 
+async def test_names_that_a_spreadsheet_would_run_are_text_in_the_assessment_csv(seeded):
+    # (a leading tab or CR never reaches this CSV: the service's copies of names are stripped)
+    planted = ['=HYPERLINK("http://evil.example","点这里")', "+1", "-2", "@SUM(A1:A9)", "=cmd|' /C calc'!A0"]
+    await seeded.publish(
+        "station.created",
+        {
+            "id": DEMO_STATION_ID,
+            "name": planted[0],
+            "subdistrict_id": DEMO_SUBDISTRICT_ID,
+            "subdistrict_name": "陆家嘴街道",
+            "community_name": "市新居委会",
+        },
+    )
+    assessed = (
+        await seeded.client.get(
+            "/api/v1/performance-assessments", params={"year": DEMO_YEAR, "station_id": DEMO_STATION_ID}, headers=ADMIN
+        )
+    ).json()["items"]
+    for item, name in zip(assessed, planted[1:], strict=False):
+        await seeded.publish(
+            "staff.created",
+            {
+                "id": item["staff_id"],
+                "name": name,
+                "role": "social_worker",
+                "station_id": DEMO_STATION_ID,
+                "active": True,
+            },
+        )
+    response = await seeded.client.get(
+        "/api/v1/performance-assessments",
+        params={"year": DEMO_YEAR, "format": "csv", "station_id": DEMO_STATION_ID},
+        headers=ADMIN,
+    )
+    assert response.status_code == 200, response.text
+    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert len(rows) == len(assessed) == 4
+    cells = [cell for row in rows for cell in row]
+    assert [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))] == []
+    names = {row[header.index("name")] for row in rows}
+    assert names == {"'" + name for name in planted[1:5]}
+    assert {row[header.index("station_name")] for row in rows} == {"'" + planted[0]}
+
+
 async def test_the_printable_report_has_charts_without_script_and_escapes_names(seeded):
     await seeded.publish(
         "station.created",

@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 
 from evaluation_service.contract import optional_datetime, required_uuid
 from evaluation_service.html import Html, escape, tag
+from evaluation_service.invitations import codes
 from evaluation_service.invitations.tokens import new_token, token_hash, well_formed
-from evaluation_service.page.ratelimit import RateLimiter, RatingGuard, client_address
 from evaluation_service.ratings.routing import DepartmentChoice, department_for
-from evaluation_service.reports.render import _cell
 from evaluation_service.reports.scoring import InvalidInput
 from evaluation_service.reviews.scores import distribution_of, summarize_reviews
 from evaluation_service.tickets.contract import read_ticket_closed
@@ -46,60 +45,7 @@ def test_tokens_have_256_bits_and_are_hashed():
     assert not well_formed("../../etc/passwd") and not well_formed("x" * 44)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_a_bucket_allows_its_capacity_then_refills_over_the_window():
-    clock = Clock()
-    limiter = RateLimiter(3, 60, clock=clock)
-    assert [limiter.hit("a") for _ in range(3)] == [None, None, None]
-    wait = limiter.hit("a")
-    assert wait == pytest.approx(20)
-    assert limiter.hit("b") is None  # keys are independent
-    clock.now = 20
-    assert limiter.hit("a") is None
-    assert limiter.hit("a") is not None
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    capacity=st.integers(1, 10),
-    gaps=st.lists(st.floats(0, 30, allow_nan=False), min_size=1, max_size=60),
-)
-def test_never_more_than_capacity_plus_refill_in_any_window(capacity, gaps):
-    window = 60.0
-    clock = Clock()
-    limiter = RateLimiter(capacity, window, clock=clock)
-    allowed: list[float] = []
-    for gap in gaps:
-        clock.now += gap
-        if limiter.hit("k") is None:
-            allowed.append(clock.now)
-    for start in allowed:
-        within = [t for t in allowed if start <= t < start + window]
-        assert len(within) <= capacity * 2  # a full bucket, plus one window's refill
-
-
-def test_memory_is_bounded_by_forgetting_the_oldest_key():
-    limiter = RateLimiter(1, 60, clock=Clock(), max_keys=100)
-    for number in range(1000):
-        limiter.hit(str(number))
-    assert len(limiter) == 100
-
-
-def test_the_guard_checks_the_address_before_the_token_and_rounds_retry_up():
-    clock = Clock()
-    guard = RatingGuard(RateLimiter(2, 10, clock=clock), RateLimiter(1, 10, clock=clock))
-    assert guard.check("1.2.3.4", "t") is None
-    assert guard.check("1.2.3.4", "t") == 10  # the token's single request is used up
-    assert guard.check("1.2.3.4", None) == 5  # now the address is over its limit too
-    assert client_address({"x-forwarded-for": "10.0.0.1, 203.0.113.5"}, "127.0.0.1") == "203.0.113.5"
-    assert client_address({}, "127.0.0.1") == "127.0.0.1"
+# The page's rate limits are the kernel's: tests/platform/test_rate_limits.py.
 
 
 def test_review_scores_are_summarised_with_the_minimum_sample():
@@ -160,6 +106,41 @@ def test_escaped_text_never_contains_markup(text):
     assert escape(Html("<b>")) == "<b>"  # already-safe markup passes through
 
 
-def test_csv_cells_that_a_spreadsheet_would_run_are_made_text():
-    assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert _cell("陆伟") == "陆伟" and _cell(None) == "" and _cell(3) == 3
+# --- the resident's code (a desk link counts only with it) ----------------------------------------------
+six_digits = st.integers(min_value=0, max_value=999_999).map(lambda number: f"{number:06d}")
+
+
+@settings(max_examples=50)
+@given(six_digits, six_digits)
+def test_a_stored_code_matches_only_its_own_six_digits_however_they_are_typed(code, other):
+    stored = codes.stored_form(code)
+    assert code not in stored.partition("$")[2]
+    assert codes.matches(stored, code)
+    assert codes.matches(stored, f" {code[:3]} {code[3:]} ")
+    full_width = "".join(chr(ord(digit) + 0xFEE0) for digit in code)  # １２３４５６ from a Chinese keyboard
+    assert codes.matches(stored, full_width)
+    assert codes.matches(stored, other) == (other == code)
+    assert not codes.matches(stored, code + "0") and not codes.matches(stored, code[:-1])
+    assert not codes.matches(stored, None) and not codes.matches(stored, "")
+
+
+def test_new_codes_are_six_digits_and_salted_differently():
+    made = {codes.new_code() for _ in range(50)}
+    assert all(len(code) == 6 and code.isdigit() for code in made) and len(made) > 40
+    assert codes.stored_form("123456") != codes.stored_form("123456")
+
+
+@given(st.integers(min_value=0, max_value=30), st.integers(min_value=1, max_value=20), st.booleans())
+def test_a_code_is_refused_missing_then_old_then_spent(attempts, max_attempts, expired):
+    now = datetime(2026, 11, 27, 8, tzinfo=UTC)
+    expires_at = now if expired else now.replace(hour=9)
+    assert codes.refusal_before_trying(None, expires_at, attempts, max_attempts, now) is codes.CodeRefusal.required
+    assert codes.refusal_before_trying(" ", expires_at, attempts, max_attempts, now) is codes.CodeRefusal.required
+    refusal = codes.refusal_before_trying("123456", expires_at, attempts, max_attempts, now)
+    if expired:
+        assert refusal is codes.CodeRefusal.expired
+    elif attempts >= max_attempts:
+        assert refusal is codes.CodeRefusal.exhausted
+    else:
+        assert refusal is None
+    assert codes.refusal_before_trying("123456", None, 0, max_attempts, now) is codes.CodeRefusal.expired

@@ -212,9 +212,7 @@ async def test_a_dead_lettered_message_is_replayed_after_the_fix(distributed, mo
     assert await _queue_depth(evaluation, ".dlq") == 0
 
 
-async def test_a_database_outage_spends_no_retries_and_sends_nothing_to_the_dead_letter_queue(
-    distributed, monkeypatch
-):
+async def test_a_database_outage_spends_no_retries_and_sends_nothing_to_the_dead_letter_queue(distributed, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
     from evaluation_service import events as evaluation_events

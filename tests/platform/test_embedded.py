@@ -88,13 +88,15 @@ async def test_closed_ticket_invites_the_resident_exactly_once_even_when_deliver
 
 
 async def test_event_carries_the_request_id_that_caused_it(client, embedded):
-    request_id = "test-" + uuid.uuid4().hex
+    # The id is the gateway's own; the caller's is echoed for correlation only.
+    caller_id = "test-" + uuid.uuid4().hex
     response = await client.post(
         "/api/v1/tickets",
-        headers={**staff_headers(), "X-Request-ID": request_id},
+        headers={**staff_headers(), "X-Request-ID": caller_id},
         json={"station_id": DEMO_STATION_ID, "channel": "phone", "service_category": "legal", "description": "咨询"},
     )
-    assert response.headers["x-request-id"] == request_id
+    request_id = response.headers["x-request-id"]
+    assert uuid.UUID(request_id) and response.headers["x-correlation-id"] == caller_id
     ticket_database = embedded.services["ticket"].state.runtime.database
     async with ticket_database.sessionmaker() as session:
         payloads = (await session.scalars(sa.select(outbox_message.c.payload))).all()

@@ -1,55 +1,80 @@
-"""Rate limits at the gateway: per token and per client address, answered with 429 problem+json."""
+"""Rate limits: per caller and per client address at the gateway, per address and per token on the resident's
+page; the client address believed from X-Forwarded-For only when a trusted proxy sent it; one budget across
+gateway replicas through Redis; RateLimit-* headers and 429 problem+json with Retry-After."""
 
 from __future__ import annotations
+
+import ipaddress
+import uuid
 
 import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.limits import RateLimiter
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from shared.middleware import TrustedProxies, client_address
+from shared.ratelimit import Limit, RateLimits
+from shared.settings import Mode
 from tests.conftest import bearer, running
 
-
-def test_a_burst_is_allowed_then_the_sustained_rate():
-    limiter = RateLimiter(rate_per_minute=60, burst=3)
-    assert [limiter.acquire("a", 0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert limiter.acquire("a", 0.0) == 1.0  # one token a second: wait a second
-    assert limiter.acquire("b", 0.0) == 0.0  # another caller has its own bucket
-    assert limiter.acquire("a", 1.0) == 0.0
+INGRESS = TrustedProxies(["10.244.0.0/16"])
+addresses = st.ip_addresses(v=4).map(str)
 
 
-@given(st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=200))
-def test_never_more_than_burst_plus_rate_times_elapsed(gaps):
-    limiter = RateLimiter(rate_per_minute=120, burst=5)
-    now, allowed = 0.0, 0
-    for gap in gaps:
-        now += gap
-        allowed += limiter.acquire("caller", now) == 0.0
-    assert allowed <= 5 + now * 2 + 1e-9
+@given(peer=addresses.filter(lambda a: not INGRESS.trusts(a)), forwarded=st.lists(addresses, max_size=5))
+def test_an_untrusted_peer_is_the_client_whatever_it_forwards(peer, forwarded):
+    assert client_address(peer, [", ".join(forwarded)], INGRESS) == peer
 
 
-def test_memory_is_bounded():
-    limiter = RateLimiter(rate_per_minute=60, burst=1, max_keys=10)
-    for number in range(100):
-        limiter.acquire(str(number), 0.0)
-    assert len(limiter._buckets) == 10
+@given(
+    spoofed=st.lists(st.one_of(addresses, st.text(max_size=12)), max_size=4),
+    client=addresses.filter(lambda a: not INGRESS.trusts(a)),
+    proxies=st.lists(st.integers(1, 65000).map(lambda n: str(ipaddress.ip_address("10.244.0.0") + n)), max_size=3),
+)
+def test_behind_trusted_proxies_the_client_is_the_rightmost_untrusted_hop(spoofed, client, proxies):
+    # The client may write anything on the left; the ingress appends the address it saw.
+    header = ", ".join([*[item.replace(",", "") for item in spoofed], client, *proxies[:-1]])
+    peer = proxies[-1] if proxies else "10.244.0.1"
+    assert client_address(peer, [header], INGRESS) == client
 
 
-async def test_the_gateway_answers_429_with_retry_after(tmp_path):
-    from gateway.embedded import build
-    from gateway.settings import GatewaySettings
+def test_forwarded_addresses_with_ports_and_brackets_are_read():
+    assert client_address("10.244.0.9", ["[2001:db8::1]:443"], INGRESS) == "2001:db8::1"
+    assert client_address("10.244.0.9", ["203.0.113.5:5000"], INGRESS) == "203.0.113.5"
+    assert client_address("10.244.0.9", [], INGRESS) == "10.244.0.9"
 
-    settings = GatewaySettings(
-        rate_limit_per_token_per_minute=60, rate_limit_per_address_per_minute=0, rate_limit_burst=2
+
+async def test_a_limit_counts_in_memory_and_reports_the_draft_headers():
+    limits = RateLimits(None, "test")
+    limit = Limit("unit", 3, 60)
+    decisions = [await limits.hit(limit, "a") for _ in range(4)]
+    assert [decision.allowed for decision in decisions] == [True, True, True, False]
+    assert [decision.remaining for decision in decisions] == [2, 1, 0, 0]
+    headers = dict(decisions[-1].headers())
+    assert headers["RateLimit-Limit"] == "3" and int(headers["Retry-After"]) >= 1
+    assert (await limits.hit(limit, "b")).allowed  # another key has its own budget
+
+
+def _gateway(**overrides) -> GatewaySettings:
+    return GatewaySettings(
+        **{"rate_limit_per_token_per_minute": 0, "rate_limit_per_address_per_minute": 0, **overrides}
     )
-    system = build(tmp_path, gateway_settings=settings, seed=False)
+
+
+async def test_the_gateway_answers_429_with_retry_after_and_ratelimit_headers(tmp_path):
+    from gateway.embedded import build
+
+    system = build(tmp_path, gateway_settings=_gateway(rate_limit_per_token_per_minute=2), seed=False)
     async with running(system.gateway):
         transport = httpx.ASGITransport(app=system.gateway)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
             caller = bearer("district_admin", subject="one-caller")
-            statuses = [(await client.get("/api/v1/stations", headers=caller)).status_code for _ in range(3)]
-            assert statuses == [200, 200, 429]
-            limited = await client.get("/api/v1/stations", headers=caller)
+            answers = [await client.get("/api/v1/stations", headers=caller) for _ in range(3)]
+            assert [answer.status_code for answer in answers] == [200, 200, 429]
+            assert [answer.headers["ratelimit-remaining"] for answer in answers] == ["1", "0", "0"]
+            assert answers[0].headers["ratelimit-limit"] == "2" and int(answers[0].headers["ratelimit-reset"]) >= 0
+            limited = answers[-1]
             assert limited.headers["content-type"] == "application/problem+json"
             assert limited.json()["code"] == "rate_limited"
             assert int(limited.headers["retry-after"]) >= 1
@@ -57,25 +82,63 @@ async def test_the_gateway_answers_429_with_retry_after(tmp_path):
             assert other.status_code == 200
 
 
-async def test_one_address_is_limited_whatever_token_it_uses(tmp_path):
+async def test_a_spoofed_forwarded_address_does_not_escape_the_limit(tmp_path):
     from gateway.embedded import build
-    from gateway.settings import GatewaySettings
 
-    settings = GatewaySettings(
-        rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=60, rate_limit_burst=2
-    )
-    system = build(tmp_path, gateway_settings=settings, seed=False)
+    system = build(tmp_path, gateway_settings=_gateway(rate_limit_per_address_per_minute=2), seed=False)
     async with running(system.gateway):
         transport = httpx.ASGITransport(app=system.gateway, client=("203.0.113.9", 5000))
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
             statuses = [
-                (await client.get("/api/v1/stations", headers=bearer("resident", subject=f"r{n}"))).status_code
-                for n in range(3)
+                (
+                    await client.get(
+                        "/api/v1/stations", headers={"X-Forwarded-For": f"198.51.100.{n}", **bearer("resident")}
+                    )
+                ).status_code
+                for n in range(4)
             ]
-            assert statuses == [200, 200, 429]
+            assert statuses == [200, 200, 429, 429]
             # The token issuer counts too: no password guessing at full speed.
             guess = await client.post("/auth/token", data={"username": "resident", "password": "guess"})
             assert guess.status_code == 429
+            # And so does the resident's page (token guessing).
+            assert (await client.get("/e/" + "C" * 43)).status_code == 429
+
+
+async def test_a_trusted_proxy_names_the_client(tmp_path):
+    from gateway.embedded import build
+
+    settings = _gateway(rate_limit_per_address_per_minute=2, trusted_proxies=["10.244.0.0/16"])
+    system = build(tmp_path, gateway_settings=settings, seed=False)
+    async with running(system.gateway):
+        transport = httpx.ASGITransport(app=system.gateway, client=("10.244.3.7", 5000))  # the ingress pod
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as ingress:
+
+            async def status(forwarded: str) -> int:
+                return (await ingress.get("/api/v1/stations", headers={"X-Forwarded-For": forwarded})).status_code
+
+            # Each resident has a budget of their own, though all arrive through one ingress pod.
+            assert [await status(f"1.2.3.4, 198.51.100.{n}") for n in range(5)] == [200] * 5
+            # One resident is limited, whatever they write in front of their address.
+            assert [await status(f"6.6.6.{n}, 198.51.100.77") for n in range(3)] == [200, 200, 429]
+
+
+async def test_two_gateway_replicas_share_one_budget_in_redis(redis):
+    settings = _gateway(
+        mode=Mode.distributed,
+        rate_limit_redis_url=redis,
+        rate_limit_key_prefix=f"test:{uuid.uuid4().hex}",
+        rate_limit_per_address_per_minute=3,
+    )
+    replicas = [create_app(settings, upstreams={}), create_app(settings, upstreams={})]
+    statuses = []
+    for number in range(4):
+        replica = replicas[number % 2]
+        async with running(replica):
+            transport = httpx.ASGITransport(app=replica, client=("203.0.113.20", 5000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+                statuses.append((await client.get("/docs")).status_code)
+    assert statuses == [200, 200, 200, 429]
 
 
 async def test_cors_allows_only_the_configured_origins(tmp_path):

@@ -202,6 +202,9 @@ async def test_the_station_reveals_a_contact_on_purpose_others_may_not(http, sta
             "resident_name": NAME,
             "resident_phone": PHONE,
             "description": DESCRIPTION,
+            "location_address": None,
+            "latitude": None,
+            "longitude": None,
             "personal_data_removed_at": None,
         }
         if reader is not None:

@@ -29,8 +29,10 @@ KEYS = {
     "markers",
     "problem_json",
     "conflict_code",
+    "personal",
     "note",
 }
+PERSONAL = ("full",)  # what a role listed under `personal` sees of the planted resident
 SCOPED = ("station", "community", "subdistrict", "department", "resident", "own", "client")
 
 
@@ -53,6 +55,7 @@ class Entry:
     markers: tuple[str, ...] | None = None
     problem_json: bool = True
     conflict_code: str | None = None  # the reason code a refusal by 409 must carry
+    personal: dict[str, str] = field(default_factory=dict)  # role -> "full"; everyone else: masked
     note: str | None = None
 
     @property
@@ -66,6 +69,11 @@ class Case:
     role: str | None  # None: no token
     across: bool = False
     scope: str | None = None  # the role's scope when allowed; None when the role is not allowed
+
+    @property
+    def sees_personal_data(self) -> bool:
+        """Whether this caller sees the resident's name and phone in full (when answered at all)."""
+        return self.role is not None and not self.across and self.entry.personal.get(self.role) == "full"
 
     @property
     def id(self) -> str:
@@ -110,6 +118,14 @@ def _entry(key: str, raw: dict[str, Any]) -> Entry:
             raise MatrixError(f"{key}: unknown role {role!r}")
         if scope not in SCOPES:
             raise MatrixError(f"{key}: unknown scope {scope!r} for {role}")
+    personal = dict(raw.get("personal") or {})
+    for role, seen in personal.items():
+        if role not in ROLES:
+            raise MatrixError(f"{key}: unknown role {role!r} under personal")
+        if seen not in PERSONAL:
+            raise MatrixError(f"{key}: personal says {PERSONAL} for {role}, not {seen!r}")
+        if allow.get(role) in (None, "none"):
+            raise MatrixError(f"{key}: {role} sees nothing of the target, so no personal data in full")
     anonymous = raw.get("anonymous", 401)
     if not (anonymous in ANONYMOUS or isinstance(anonymous, int)):
         raise MatrixError(f"{key}: anonymous is 401, a status, or one of {ANONYMOUS}")
@@ -135,6 +151,7 @@ def _entry(key: str, raw: dict[str, Any]) -> Entry:
         markers=tuple(raw["markers"]) if "markers" in raw else None,
         problem_json=raw.get("problem_json", True),
         conflict_code=raw.get("conflict_code"),
+        personal=personal,
         note=raw.get("note"),
     )
     if sum(value is not None for value in (entry.body, entry.form, entry.csv)) > 1:

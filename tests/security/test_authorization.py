@@ -4,6 +4,11 @@ The matrix itself is data (matrix.yaml); this module checks it against the merge
 calls every endpoint as every role, as a caller in the target's scope and as the same role scoped to
 another station, subdistrict, department or person. Refused calls must say so (403/404, or 401
 without a token), must not show the target's private text, and must not write anything.
+
+Issue 12 adds a column: every answer (every page of a list, body and headers) is scanned for the
+planted resident's name and phone number in full. Only the roles the matrix lists under `personal`
+see them, and those must; everyone else, across scope and without a token, sees them masked or not
+at all.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import httpx
 import pytest
 
 from tests.security.matrix import Case, Entry, fill, load
+from tests.security.personal import NAME, PHONE, scan
 from tests.security.world import ADMIN, ROLES, Caller, World, caller
 
 MATRIX = load()
@@ -77,9 +83,9 @@ async def send(
     return await http.request(entry.method, path, **kwargs)
 
 
-async def rest_of_pages(http: httpx.AsyncClient, first: httpx.Response, headers: dict[str, str]) -> str:
-    """The text of every page of a keyset-paged list, so a marker on a later page is seen too."""
-    text = first.text
+async def all_pages(http: httpx.AsyncClient, first: httpx.Response, headers: dict[str, str]) -> list[httpx.Response]:
+    """Every page of a keyset-paged list, so a marker or a phone number on a later page is seen too."""
+    pages = [first]
     response = first
     for _ in range(MAX_PAGES):
         if response.status_code != 200 or "json" not in response.headers.get("content-type", ""):
@@ -90,8 +96,8 @@ async def rest_of_pages(http: httpx.AsyncClient, first: httpx.Response, headers:
             break
         response = await http.get(first.request.url.copy_merge_params({"cursor": cursor}), headers=headers)
         assert response.status_code == 200, response.text
-        text += response.text
-    return text
+        pages.append(response)
+    return pages
 
 
 async def probe(http: httpx.AsyncClient, path: str) -> Any:
@@ -144,6 +150,28 @@ def describe(case: Case, who: Caller | None, response: httpx.Response) -> str:
     return f"{case.id}{claims}\n  -> {response.status_code} {response.text[:600]}"
 
 
+def personal_data_problem(case: Case, who: Caller | None, pages: list[httpx.Response], world: World) -> str | None:
+    """What is wrong with what the answer shows of the planted resident, or None."""
+    found: dict[str, str] = {}
+    for page in pages:
+        found = {**scan(page, page.text, world.resident), **found}
+    answered = pages[0].status_code < 300
+    claims = f"claims={who.claims} subject={who.subject}" if who else "no token"
+    planted = f"planted {world.resident} (PERSONAL_DATA_SEED={world.seed})"
+    if case.sees_personal_data and answered:
+        missing = sorted({NAME, PHONE} - set(found))
+        if missing:
+            return f"personal data: {case.id} ({claims}) should show the resident's {missing} in full; {planted}"
+        return None
+    if found:
+        shown = "; ".join(f"{kind} seen as {excerpt!r}" for kind, excerpt in sorted(found.items()))
+        return (
+            f"personal data leak: {case.id} ({claims}) -> {pages[0].status_code} shows the resident's "
+            f"{sorted(found)} in full ({shown}); {planted}"
+        )
+    return None
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 async def test_access(case: Case, world: World, http: httpx.AsyncClient) -> None:
     entry = case.entry
@@ -158,6 +186,7 @@ async def test_access(case: Case, world: World, http: httpx.AsyncClient) -> None
     markers = [marker for marker in markers if marker not in request_text]
     probe_path = fill(entry.probe, values) if entry.probe else target.probe
     guarded = entry.writes and kind in (REFUSED, HIDDEN_OR_REFUSED)
+    before: Any = None
     if guarded:
         assert probe_path, f"{entry.key}: a refusable write needs a probe (matrix 'probe' or the target's)"
         before = await probe(http, probe_path)
@@ -166,9 +195,34 @@ async def test_access(case: Case, world: World, http: httpx.AsyncClient) -> None
     response = await send(http, entry, path, values, headers)
     assert response.status_code < 500, describe(case, who, response)
 
-    text = response.text
-    if entry.method == "GET" and kind in (SHOWN, HIDDEN, HIDDEN_OR_REFUSED):
-        text = await rest_of_pages(http, response, headers)
+    pages = [response]
+    if entry.method == "GET" and response.status_code == 200:
+        pages = await all_pages(http, response, headers)
+    # Both columns are checked on the same answer; a failure of one does not hide the other.
+    personal = personal_data_problem(case, who, pages, world)
+    try:
+        await check_access(case, who, http, pages, markers, kind, refused, probe_path if guarded else None, before)
+    except AssertionError as failure:
+        if personal:
+            raise AssertionError(f"{failure}\n{personal}") from None
+        raise
+    assert personal is None, personal
+
+
+async def check_access(
+    case: Case,
+    who: Caller | None,
+    http: httpx.AsyncClient,
+    pages: list[httpx.Response],
+    markers: list[str],
+    kind: str,
+    refused: tuple[int, ...],
+    probe_path: str | None,
+    before: Any,
+) -> None:
+    entry = case.entry
+    response = pages[0]
+    text = "".join(page.text for page in pages)
     leaked = [marker for marker in markers if marker in text]
     is_refused = response.status_code in refused
 
@@ -193,7 +247,7 @@ async def test_access(case: Case, world: World, http: httpx.AsyncClient) -> None
             )
         if response.status_code == 409:
             assert response.json().get("code") == entry.conflict_code, describe(case, who, response)
-    if guarded and (kind == REFUSED or is_refused):
+    if probe_path is not None and (kind == REFUSED or is_refused):
         assert await probe(http, probe_path) == before, f"a refused call wrote: {describe(case, who, response)}"
 
 

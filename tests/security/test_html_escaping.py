@@ -186,13 +186,20 @@ async def _rating_link(http: httpx.AsyncClient, hostile: dict[str, Any]) -> tupl
         return shift.status_code == 201
 
     await eventually(the_services_know_the_worker, timeout=30, interval=0.2)
+    # Raised in the resident's app (so the resident gets the rating link in their account; issue 12: the
+    # staff who handled a ticket get none), owned by the worker on duty now (an earlier call made the shift).
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    on_duty = {"person_id": worker_id, "start_at": now.isoformat(), "end_at": (now + timedelta(hours=2)).isoformat()}
+    shift = await http.post(f"/api/v1/duty-rota/{station_id}/shifts", headers=ADMIN, json=on_duty)
+    assert shift.status_code == 201 or shift.json().get("code") == "overlapping_shifts", shift.text
+    resident = bearer("resident", str(uuid.uuid4()))
     ticket = expect(
         await http.post(
             "/api/v1/tickets",
-            headers=staff,
+            headers=resident,
             json={
                 "station_id": station_id,
-                "channel": "walk_in",
+                "channel": "app",
                 "service_category": "government_affairs",
                 "description": "换领医疗记录册",
                 "resident_name": "王阿姨",
@@ -210,7 +217,7 @@ async def _rating_link(http: httpx.AsyncClient, hostile: dict[str, Any]) -> tupl
         return bool(found)
 
     await eventually(invited, timeout=30)
-    link = expect(await http.post(f"/api/v1/evaluations/invitations/{found['id']}/token", headers=staff), 201)
+    link = expect(await http.post(f"/api/v1/evaluations/invitations/{found['id']}/token", headers=resident), 201)
     return ticket["id"], re.sub(r"^https?://[^/]+", "", link["url"])
 
 

@@ -8,12 +8,18 @@ another person (resident, owner, integration client) at the same place.
 
 Free text in every target carries a marker (``SEC-...``): a refused response must not contain it, and
 a filtered list must show it to callers in scope and hide it from callers across scope.
+
+Issue 12: every ticket is the planted resident's (``World.resident``: a generated name and mobile
+number, new every run), and every free text the world fills about their matter (descriptions,
+transition and video-link notes, rating comments, follow-up notes, appeals, Open311 requests) carries
+the name and the number written in generated awkward ways (tests/security/personal.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,6 +31,7 @@ import httpx
 
 from shared.ids import stable_id
 from tests.conftest import bearer, eventually
+from tests.security.personal import Resident, free_text, planted_resident, run_seed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROLES = (
@@ -96,8 +103,8 @@ SOCIAL_WORKER_ID = HOME.staff_id("social_worker")
 SOCIAL_WORKER_NAME = "陆伟"
 RESIDENT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "doorstep-security-resident"))
 WEIFANG_RESIDENT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "doorstep-security-resident-weifang"))
-CLIENT_ID = "security-integration-client"
 ADMIN = bearer("district_admin", "security-district-admin")
+RESIDENT = bearer("resident", RESIDENT_ID, **HOME.claims("resident"))  # gets their rating link in their account
 ELDERLY_CANTEEN_PROJECT_ID = str(stable_id("project", WEIFANG_1.subdistrict, WEIFANG_1.community, "elderly-canteen"))
 
 
@@ -173,8 +180,11 @@ def marker(kind: str) -> str:
 class World:
     """Builds targets through the gateway; shared ones once, fresh ones on every call."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, seed: int | None = None) -> None:
         self.client = client
+        self.seed = run_seed() if seed is None else seed
+        self._random = random.Random(self.seed)
+        self.resident: Resident = planted_resident(self._random)
         self._shared: dict[str, Target] = {}
         self._failed: dict[str, Exception] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -183,6 +193,10 @@ class World:
         self.today = self.now.date()
         # Rota entries made by the matrix all fall in this window, which the rota probe reads.
         self.rota_from = datetime.combine(self.today + timedelta(days=20), datetime.min.time(), SHANGHAI)
+
+    def personal(self, lead: str) -> str:
+        """Free text about the planted resident's matter: `lead` (a marker), their name and number."""
+        return free_text(self._random, self.resident, lead)
 
     # -- the values a matrix template may use ------------------------------------------------------
 
@@ -377,26 +391,55 @@ class World:
     # -- tickets ---------------------------------------------------------------------------------------
 
     async def build_ticket(self) -> Target:
-        """Raised by an integration client for a resident of the home community."""
-        description, name = marker("TICKET"), marker("NAME")
+        """Raised in the app by the planted resident of the home community, with their contact.
+
+        (Issue 12: an integration never names a resident, so a ticket it raises is in no resident's
+        account; the matrix's tickets are the resident's own, and an integration sees none of them.)
+        """
+        description = marker("TICKET")
         ticket = await self.post(
             "/api/v1/tickets",
-            bearer("integration_client", CLIENT_ID),
+            RESIDENT,
             json={
                 "station_id": HOME.station_id,
                 "channel": "app",
                 "service_category": "daily_life",
-                "description": description,
-                "resident_id": RESIDENT_ID,
-                "resident_name": name,
-                "resident_phone": "13912345678",
+                "description": self.personal(description),
+                "resident_name": self.resident.name,
+                "resident_phone": self.resident.phone,
             },
         )
         return Target(
             {"ticket_id": ticket["id"], "person_id": SOCIAL_WORKER_ID},
-            markers=[description, ticket["id"], name],
-            subjects={"resident": RESIDENT_ID, "integration_client": CLIENT_ID},
+            markers=[description, ticket["id"]],
+            subjects={"resident": RESIDENT_ID},
             probe=f"/api/v1/tickets/{ticket['id']}",
+        )
+
+    async def build_noted_ticket(self) -> Target:
+        """A ticket with notes about the resident in its history and on a video-link handling: accepted
+        by a district admin (who does not take it over), so its owner stays the one rule 1 chose."""
+        ticket = await self.build_ticket()
+        ticket_id = ticket.params["ticket_id"]
+        video, note = marker("VIDEO"), marker("NOTE")
+        await self.post(
+            f"/api/v1/tickets/{ticket_id}/video-links",
+            ADMIN,
+            json={
+                "centre": "陆家嘴街道社区事务受理服务中心",
+                "started_at": (self.now - timedelta(hours=1)).isoformat(),
+                "ended_at": (self.now - timedelta(minutes=30)).isoformat(),
+                "outcome": "referred",
+                "notes": self.personal(video),
+            },
+        )
+        accepted = {"action": "accept", "note": self.personal(note)}
+        await self.post(f"/api/v1/tickets/{ticket_id}/transitions", ADMIN, 200, json=accepted)
+        return Target(
+            ticket.params,
+            markers=[*ticket.markers, video, note],
+            subjects=ticket.subjects,
+            probe=ticket.probe,
         )
 
     async def build_backstop_ticket(self) -> Target:
@@ -444,7 +487,9 @@ class World:
                 "service_code": "daily_life",
                 "attribute[station_id]": HOME.station_id,
                 "address_string": "福山路1号",
-                "description": description,
+                "description": self.personal(description),
+                "first_name": self.resident.name,
+                "phone": self.resident.phone,
             },
         )
         request = answer[0]
@@ -640,17 +685,19 @@ class World:
         """A ticket of the resident, handled and closed by 陆伟; returns (ticket id, its invitation)."""
         ticket = await self.post(
             "/api/v1/tickets",
-            bearer("integration_client", CLIENT_ID),
+            RESIDENT,
             json={
                 "station_id": HOME.station_id,
                 "channel": "app",
                 "service_category": "government_affairs",
-                "description": marker("RATED"),
-                "resident_id": RESIDENT_ID,
+                "description": self.personal(marker("RATED")),
+                "resident_name": self.resident.name,
+                "resident_phone": self.resident.phone,
             },
         )
         worker = bearer("social_worker", SOCIAL_WORKER_ID, **HOME.claims("social_worker"))
-        await self.post(f"/api/v1/tickets/{ticket['id']}/close", worker, 200, json={})
+        close = {"note": self.personal(marker("CLOSED"))}
+        await self.post(f"/api/v1/tickets/{ticket['id']}/close", worker, 200, json=close)
         found: dict[str, Any] = {}
 
         async def invited() -> bool:
@@ -665,11 +712,9 @@ class World:
 
     async def _rated(self, comment: str) -> tuple[str, dict[str, Any]]:
         ticket_id, invitation = await self._closed_ticket()
-        worker = bearer("social_worker", SOCIAL_WORKER_ID, **HOME.claims("social_worker"))
-        link = await self.post(f"/api/v1/evaluations/invitations/{invitation['id']}/token", worker)
-        await self.post(
-            "/api/v1/ratings", {}, json={"token": link["token"], "attitude": 2, "ability": 1, "comment": comment}
-        )
+        link = await self.post(f"/api/v1/evaluations/invitations/{invitation['id']}/token", RESIDENT)
+        rated = {"token": link["token"], "attitude": 2, "ability": 1, "comment": self.personal(comment)}
+        await self.post("/api/v1/ratings", {}, json=rated)
         params: dict[str, Any] = {"station_id": HOME.station_id, "social_worker_id": SOCIAL_WORKER_ID, "limit": 200}
         while True:
             inbox = expect(await self.client.get("/api/v1/ratings", params=params, headers=ADMIN), 200)
@@ -693,22 +738,28 @@ class World:
     async def build_token_invitation(self) -> Target:
         """An unrated invitation whose rating link (token) the resident has."""
         ticket_id, invitation = await self._closed_ticket()
-        worker = bearer("social_worker", SOCIAL_WORKER_ID, **HOME.claims("social_worker"))
-        link = await self.post(f"/api/v1/evaluations/invitations/{invitation['id']}/token", worker)
+        link = await self.post(f"/api/v1/evaluations/invitations/{invitation['id']}/token", RESIDENT)
         return Target(
             {"token": link["token"], "invitation_id": invitation["id"]},
             probe=f"/api/v1/evaluations/invitations/{invitation['id']}",
         )
 
     async def build_rating(self) -> Target:
-        """A low rating of 陆伟 by the resident, which 陆伟 has disputed."""
-        comment, reason = marker("COMMENT"), marker("APPEAL")
+        """A low rating of 陆伟 by the resident, which 陆伟 has disputed and the department followed up."""
+        comment, reason, follow_up = marker("COMMENT"), marker("APPEAL"), marker("FOLLOWUP")
         ticket_id, rating = await self._rated(comment)
         worker = bearer("social_worker", SOCIAL_WORKER_ID, **HOME.claims("social_worker"))
-        appeal = await self.post("/api/v1/ratings/appeals", worker, json={"ticket_id": ticket_id, "reason": reason})
+        appeal = await self.post(
+            "/api/v1/ratings/appeals", worker, json={"ticket_id": ticket_id, "reason": self.personal(reason)}
+        )
+        await self.post(
+            f"/api/v1/ratings/{rating['id']}/follow-ups",
+            bearer("department", **HOME.claims("department")),
+            json={"action": "contacted_resident", "note": self.personal(follow_up)},
+        )
         return Target(
             {"rating_id": rating["id"], "appeal_id": appeal["id"], "ticket_id": ticket_id},
-            markers=[comment, reason],
+            markers=[comment, reason, follow_up],
             subjects={"social_worker": SOCIAL_WORKER_ID, "resident": RESIDENT_ID},
             probe=f"/api/v1/ratings/{rating['id']}",
         )

@@ -3,11 +3,14 @@ masked description (ticket_service/privacy/masking.py)."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from shared.privacy import MASK, mask_email, mask_name, mask_phone, mask_text
+from shared.privacy import MASK, contains_personal_data, mask_email, mask_name, mask_phone, mask_text
 from ticket_service.privacy.masking import ANONYMISED_DESCRIPTION, masked_description
 
 MOBILES = st.from_regex(r"\A1[3-9][0-9]{9}\Z")
@@ -105,3 +108,176 @@ def test_a_mobile_inside_text_never_survives_masking(before, phone, after):
 @given(st.text(max_size=60))
 def test_masking_text_never_fails_and_keeps_the_length(text):
     assert len(mask_text(text)) == len(text)
+
+
+# --- Phone numbers however they are written (issue 12, point 3) -------------------------------------
+
+FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+VISIBLE_SEPARATORS = [" ", "-", ".", "/", "\u3000", "\u00a0", "－", "．", "／", "·", "\t", "\n"]
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+PREFIXES = ["", "+86", "+86 ", "+86-", "0086", "0086 ", "86", "86 ", "(+86)", "（+86）", "＋８６"]
+# Text glued to a number: Latin, CJK, and the punctuation the old masker stopped at (`.`, `@`, `:`).
+GLUE = st.text(alphabet=st.sampled_from("Tel.No:：@x电话手机号码居民王阿姨，。()#abcXYZ- _/"), max_size=12)
+# A number written as a full date (1921-08-12 345) is read as a date: the one documented exception. A
+# date without its zeros (1921-8-8-5-3088) joined to more digits is read as the number it is.
+DATE_SHAPED = re.compile(r"(?<![0-9])19[0-9]{2}([-./])(0[1-9]|1[0-2])\1(0[1-9]|[12][0-9]|3[01])(?![0-9])")
+
+
+@st.composite
+def separators(draw) -> str:
+    """Between two digits: up to four visible separators and any number of invisible characters."""
+    visible = draw(st.lists(st.sampled_from(VISIBLE_SEPARATORS), max_size=4))
+    invisible = draw(st.lists(st.sampled_from(INVISIBLE), max_size=3))
+    return "".join(draw(st.permutations(visible + invisible)))
+
+
+@st.composite
+def written_mobiles(draw) -> tuple[str, str, str]:
+    """(the 11 digits, the prefix's digits, the number as a resident typed it)."""
+    digits = draw(MOBILES)
+    prefix = draw(st.sampled_from(PREFIXES))
+    gaps = draw(st.lists(st.one_of(st.just(""), separators()), min_size=10, max_size=10))
+    full_width = draw(st.booleans())
+    shown = "".join(digit + gap for digit, gap in zip(digits, [*gaps, ""], strict=True))
+    if full_width:
+        shown = shown.translate(FULL_WIDTH_DIGITS)
+    return digits, _digits_of(prefix), prefix + shown
+
+
+def _digits_of(text: str) -> str:
+    return "".join(str(unicodedata.digit(character)) for character in text if character.isdigit())
+
+
+def _visible(text: str) -> str:
+    return "".join(character for character in text if unicodedata.category(character) not in ("Cf", "Mn"))
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("Tel.13800002222", "Tel.138****2222"),
+        ("电话.13800002222", "电话.138****2222"),
+        ("No.13800002222", "No.138****2222"),
+        ("x@13800002222", "x@138****2222"),
+        ("138.0000.2222", "138.****.2222"),
+        ("138/0000/2222", "138/****/2222"),
+        ("1\u200b38\u200d0000\ufeff2222", "1\u200b38\u200d****\ufeff2222"),
+        ("１３８００００２２２２", "１３８****２２２２"),
+        ("138\u00a00000\u00a02222", "138\u00a0****\u00a02222"),
+        ("+86 138 0000 2222", "+86 138 **** 2222"),
+        ("0086-138-0000-2222", "0086-138-****-2222"),
+        ("+8613800002222", "+86138****2222"),
+        ("13800002222@qq.com", "1**********@qq.com"),
+        ("mail x@13800002222.com", "mail x@138****2222.com"),
+        ("手机130—1961—5—2—10", "手机130—****—5—2—10"),
+        ("13800002222 13900003333", "138****2222 139****3333"),
+        ("1380000222213900003333", "138****2222139****3333"),
+    ],
+)
+def test_a_mobile_is_found_however_it_is_written(text, masked):
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-12-04 13:45 在服务站，费用1,200元",
+        "2026.12.04 至 2027/01/05，每周二 09:30-11:30",
+        "出生1956.03.12 101室，3号楼2单元",
+        "生日1999.1.2，2026-1-5 13:00 到",
+        "金额 12,345,678.90 元，编号 A-12",
+        "一二三四五六，上午十点",
+    ],
+)
+def test_dates_times_and_amounts_are_not_phone_numbers(text):
+    assert mask_text(text) == text
+    assert not contains_personal_data(text)
+
+
+@given(GLUE, written_mobiles(), GLUE)
+def test_a_mobile_never_survives_whatever_separates_prefixes_or_surrounds_it(before, mobile, after):
+    digits, prefix_digits, written = mobile
+    assume(not DATE_SHAPED.search(_digits_and_punctuation(written)))
+    text = before + written + after
+    masked = mask_text(text)
+    assert len(masked) == len(text)
+    # Only the country code, the first three and the last four digits are left to see.
+    assert _digits_of(masked) == prefix_digits + digits[:3] + digits[7:]
+    assert digits not in _digits_of(masked)
+    assert contains_personal_data(text)
+
+
+@given(written_mobiles(), st.sampled_from(["", " ", "，", "/", "\n"]), written_mobiles())
+def test_two_mobiles_glued_together_are_both_masked(first, glue, second):
+    text = first[2] + glue + second[2]
+    assume(not DATE_SHAPED.search(_digits_and_punctuation(text)))
+    shown = _digits_of(mask_text(text))
+    assert first[0] not in shown and second[0] not in shown
+    assert shown == first[1] + first[0][:3] + first[0][7:] + second[1] + second[0][:3] + second[0][7:]
+
+
+def _digits_and_punctuation(text: str) -> str:
+    return _visible(text).translate(str.maketrans("０１２３４５６７８９－．／", "0123456789-./"))
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Nd",), blacklist_characters="@"), max_size=80))
+def test_text_without_digits_or_addresses_is_unchanged(text):
+    assert mask_text(text) == text
+
+
+DATES = st.builds(
+    lambda year, month, day, separator: f"{year}{separator}{month:02d}{separator}{day:02d}",
+    st.integers(1900, 2099),
+    st.integers(1, 12),
+    st.integers(1, 28),
+    st.sampled_from(["-", ".", "/"]),
+)
+TIMES = st.builds(lambda hour, minute: f"{hour:02d}:{minute:02d}", st.integers(0, 23), st.integers(0, 59))
+AMOUNTS = st.builds(lambda thousands, rest: f"{thousands},{rest:03d}元", st.integers(1, 999), st.integers(0, 999))
+SMALL_NUMBERS = st.builds(lambda number, unit: f"{number}{unit}", st.integers(0, 9999), st.sampled_from("号楼室人点元"))
+ORDINARY_PIECES = st.one_of(DATES, TIMES, AMOUNTS, SMALL_NUMBERS, st.builds("{} {}".format, DATES, TIMES))
+
+
+@given(st.lists(ORDINARY_PIECES, max_size=6), st.sampled_from(["，", "。", " 至 ", "；", "、"]))
+def test_ordinary_numbers_in_text_are_unchanged(pieces, joint):
+    text = joint.join(pieces)
+    assert mask_text(text) == text
+
+
+# --- Names in free text (issue 12, point 4) ---------------------------------------------------------
+
+NAME_CHARACTERS = "欧阳娜王芳张小明李建国陈静司马相如"
+NAMES = st.text(alphabet=st.sampled_from(NAME_CHARACTERS), min_size=2, max_size=4)
+PROSE = st.text(alphabet=st.sampled_from("我是住在号楼的请联系，。：居民 abc"), max_size=10)
+
+
+def test_the_residents_name_in_the_text_is_masked_as_the_name_field_is():
+    text = "我是欧阳娜娜，电话Tel.13800002222，欧阳娜娜的女儿也可以"
+    assert mask_text(text, names=["欧阳娜娜"]) == "我是欧***，电话Tel.138****2222，欧***的女儿也可以"
+    assert contains_personal_data("我是欧阳娜娜", names=["欧阳娜娜"])
+
+
+def test_the_longest_name_is_masked_first_and_one_character_is_never_looked_for():
+    assert mask_text("欧阳娜娜和欧阳", names=["欧阳", "欧阳娜娜"]) == "欧***和欧*"
+    assert mask_text("王说好", names=["王", "", "  "]) == "王说好"
+    assert mask_text("欧\u200b阳 娜娜来了", names=["欧阳娜娜"]) == "欧**" + " **来了"
+
+
+def test_a_latin_name_is_masked_as_a_word_in_any_case():
+    assert mask_text("Li Na called; li  na again. Carolina", names=["Li Na"]) == "L* ** called; l*  ** again. Carolina"
+
+
+@given(PROSE, NAMES, PROSE, st.lists(st.sampled_from(INVISIBLE), max_size=2), PROSE)
+def test_a_known_name_never_survives_in_the_text(before, name, between, invisible, after):
+    hidden = name[0] + "".join(invisible) + name[1:]  # copy-pasted with a zero-width space inside
+    text = before + name + between + hidden + after
+    masked = mask_text(text, names=[name])
+    assert len(masked) == len(text)
+    assert name not in _visible(masked)
+    assert mask_name(name) in masked
+
+
+@given(PROSE, st.lists(NAMES, max_size=3))
+def test_names_that_do_not_occur_change_nothing(text, names):
+    assume(not any(name in text for name in names))
+    assert mask_text(text, names=names) == text

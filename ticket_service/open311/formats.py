@@ -8,6 +8,8 @@ from xml.etree import ElementTree
 
 from fastapi.responses import Response
 
+from shared.errors import XML_ILLEGAL_CHARACTERS
+
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 # A list under this key holds children of this name (<attributes><attribute>...).
 _CHILD = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
@@ -20,10 +22,20 @@ class Open311Error(Exception):
         self.description = description
 
 
+# What replaces a character XML 1.0 cannot carry. The door refuses them, but rows stored before it
+# did (or written by another path) must not make the whole document ill-formed for every reader.
+REPLACEMENT = "\ufffd"
+
+
+def xml_text(value: str) -> str:
+    """`value` with every character XML 1.0 cannot carry replaced by U+FFFD."""
+    return XML_ILLEGAL_CHARACTERS.sub(REPLACEMENT, value)
+
+
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return "" if value is None else xml_text(str(value))
 
 
 def _fill(element: ElementTree.Element, value: Any, name: str) -> None:

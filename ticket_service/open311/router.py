@@ -2,7 +2,14 @@
 
 Services are the stations' service items; requests are tickets. Every path answers in `.json` or
 `.xml`; errors come in the spec's shape (`[{"code", "description"}]`, `<errors><error>`) with 400, 403
-or 404, in the format asked for. Empty parameters count as absent. Only POST needs an `api_key`.
+or 404, in the format asked for. Empty parameters count as absent. POST needs an `api_key`.
+
+Reading requests needs no key, and then shows what FixMyStreet shows the public: the matter (its
+description with contact, names and door numbers masked), the service, the status and the location
+coarsened to the road or community, coordinates to ~100 m; pages of at most PUBLIC_MAX_PAGE_SIZE. An
+integration's valid `api_key` shows what the integration role sees on /api/v1/tickets (the address with
+its door numbers masked, the photo) and allows larger pages; names, phones and e-mails stay masked for
+every reader, and coordinates rounded (integrations handle no resident's matter).
 """
 
 from __future__ import annotations
@@ -22,11 +29,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.errors import Problem
+from shared.privacy import mask_text
 from shared.service import SessionDep
 from ticket_service.clock import Now
 from ticket_service.open311.formats import FORMATS, Open311Error, error_response, render
 from ticket_service.open311.keys import find_active
-from ticket_service.privacy.masking import CONTACT_LABEL, CONTACT_SEPARATOR, masked_description
+from ticket_service.open311.public import coarsen_address, coarsen_coordinate, without_door_numbers
+from ticket_service.privacy.masking import (
+    CONTACT_LABEL,
+    CONTACT_SEPARATOR,
+    masked_contact,
+    masked_description,
+    ticket_names,
+)
 from ticket_service.stations import repository as stations
 from ticket_service.stations.models import StationCopy
 from ticket_service.tickets import service
@@ -57,7 +72,12 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=OPEN311_RES
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-25T00:00:00+08:00"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-MAX_RESULTS = 1000
+# Pages: the public gets FixMyStreet-sized pages, an integration with a key the spec's usual 1,000.
+DEFAULT_PAGE_SIZE = 50
+PUBLIC_MAX_PAGE_SIZE = 200
+INTEGRATION_MAX_PAGE_SIZE = 1000
+MAX_PAGE = 10_000
+# The spec's window: a query spans at most 90 days, the most recent 90 when no date is given.
 DEFAULT_WINDOW = timedelta(days=90)
 CLOSED = {"resolved", "closed", "cancelled"}
 NEAREST_STATION_KM = 10.0
@@ -92,7 +112,8 @@ def _datetime(value: datetime | None) -> str | None:
 async def discovery(fmt: str, request: Request, session: SessionDep) -> Response:
     async def work(fmt: str) -> Response:
         settings = request.app.state.runtime.settings
-        base = str(request.base_url).rstrip("/") + "/open311/v2"
+        # The configured public name, never the request's Host header (any caller sets that).
+        base = settings.public_base_url.rstrip("/") + "/open311/v2"
         data = {
             "changeset": CHANGESET,
             "contact": settings.open311_contact,
@@ -174,37 +195,76 @@ def service_code_of(ticket: Ticket) -> str:
     return ticket.service_item or ticket.service_category
 
 
-def request_view(ticket: Ticket, station: StationCopy | None) -> dict[str, Any]:
+def request_view(ticket: Ticket, station: StationCopy | None, *, integration: bool = False) -> dict[str, Any]:
+    """One request as the spec shapes it. `integration`: the reader holds a valid api_key."""
     closed = ticket.status in CLOSED
     updated = ticket.closed_at or ticket.cancelled_at or ticket.resolved_at if closed else ticket.updated_at
     item = ITEM_BY_CODE.get(service_code_of(ticket))
+    if integration:
+        # What an integration sees of any ticket it does not handle, as on /api/v1/tickets: the contact,
+        # names and door numbers masked, coordinates to ~100 m; and the photo.
+        masked = masked_contact(ticket)
+        description, address = without_door_numbers(masked["description"]), masked["location_address"]
+        latitude, longitude = masked["latitude"], masked["longitude"]
+        media_url = ticket.media_urls[0] if ticket.media_urls else None
+    else:
+        names = ticket_names(ticket)
+        description = without_door_numbers(masked_description(ticket.description, names))
+        # The road or community, never the door; else the station's community (where the matter is).
+        address = coarsen_address(ticket.location_address)
+        if address is None and station is not None:
+            address = station.community_name
+        address = mask_text(address, names) if address is not None else None
+        latitude, longitude = coarsen_coordinate(ticket.latitude), coarsen_coordinate(ticket.longitude)
+        media_url = None  # a photo may show a face, a door, a plate
     return {
         "service_request_id": str(ticket.id),
         "status": "closed" if closed else "open",
         "status_notes": ticket.status,
         "service_name": item.name if item else ticket.service_category,
         "service_code": service_code_of(ticket),
-        # Open311 readers handle no resident's matter: the contact in the description is masked.
-        "description": masked_description(ticket.description)[:4000],
+        "description": description[:4000],
         "agency_responsible": station.name if station is not None else None,
         "service_notice": None,
         "requested_datetime": _datetime(ticket.created_at),
         "updated_datetime": _datetime(updated or ticket.updated_at),
         "expected_datetime": _datetime(ticket.resolution_due_at) if not closed else None,
-        "address": ticket.location_address,
+        "address": address,
         "address_id": None,
         "zipcode": None,
-        "lat": ticket.latitude,
-        "long": ticket.longitude,
-        "media_url": ticket.media_urls[0] if ticket.media_urls else None,
+        "lat": latitude,
+        "long": longitude,
+        "media_url": media_url,
     }
 
 
-async def _views(session: AsyncSession, tickets: list[Ticket]) -> list[dict[str, Any]]:
+async def _views(session: AsyncSession, tickets: list[Ticket], integration: bool) -> list[dict[str, Any]]:
     station_ids = {ticket.station_id for ticket in tickets}
     rows = await session.scalars(sa.select(StationCopy).where(StationCopy.id.in_(station_ids))) if tickets else []
     by_id = {station.id: station for station in rows}
-    return [request_view(ticket, by_id.get(ticket.station_id)) for ticket in tickets]
+    return [request_view(ticket, by_id.get(ticket.station_id), integration=integration) for ticket in tickets]
+
+
+async def _is_integration(session: AsyncSession, params: dict[str, str]) -> bool:
+    """Whether the reader sent a valid api_key; a wrong one is refused rather than read as anonymous."""
+    if "api_key" not in params:
+        return False
+    if await find_active(session, params["api_key"]) is None:
+        raise Open311Error(403, "api_key is not valid.")
+    return True
+
+
+def _whole_number(params: dict[str, str], name: str, default: int, high: int) -> int:
+    if name not in params:
+        return default
+    try:
+        value = int(params[name])
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a whole number.") from None
+    if not 1 <= value <= high:
+        limit = f" ({INTEGRATION_MAX_PAGE_SIZE} with an api_key)" if high == PUBLIC_MAX_PAGE_SIZE else ""
+        raise Open311Error(400, f"{name} must be between 1 and {high}{limit}.")
+    return value
 
 
 def _parse_datetime(value: str, name: str) -> datetime:
@@ -221,6 +281,10 @@ def _parse_datetime(value: str, name: str) -> datetime:
 async def get_requests(fmt: str, request: Request, session: SessionDep, now: Now) -> Response:
     async def work(fmt: str) -> Response:
         params = _params(request)
+        integration = await _is_integration(session, params)
+        largest = INTEGRATION_MAX_PAGE_SIZE if integration else PUBLIC_MAX_PAGE_SIZE
+        page_size = _whole_number(params, "page_size", DEFAULT_PAGE_SIZE, largest)
+        page = _whole_number(params, "page", 1, MAX_PAGE)
         query = sa.select(Ticket)
         if "service_request_id" in params:
             ids = []
@@ -244,17 +308,18 @@ async def get_requests(fmt: str, request: Request, session: SessionDep, now: Now
                 )
             start = _parse_datetime(params["start_date"], "start_date") if "start_date" in params else None
             end = _parse_datetime(params["end_date"], "end_date") if "end_date" in params else None
+            # Every query spans at most 90 days: a start alone reaches 90 days on, an end alone 90 back.
             if start is None and end is None:
-                start = now - DEFAULT_WINDOW
+                start, end = now - DEFAULT_WINDOW, now
             elif start is None:
                 start = end - DEFAULT_WINDOW
-            elif end is not None and end - start > DEFAULT_WINDOW:
+            elif end is None:
+                end = start + DEFAULT_WINDOW
+            elif end - start > DEFAULT_WINDOW:
                 raise Open311Error(400, "start_date and end_date may not span more than 90 days.")
-            if end is not None and end < start:
+            if end < start:
                 raise Open311Error(400, "end_date is before start_date.")
-            query = query.where(Ticket.created_at >= start)
-            if end is not None:
-                query = query.where(Ticket.created_at <= end)
+            query = query.where(Ticket.created_at >= start, Ticket.created_at <= end)
             if "status" in params:
                 wanted = {part.strip() for part in params["status"].split(",") if part.strip()}
                 if not wanted <= {"open", "closed"}:
@@ -263,8 +328,9 @@ async def get_requests(fmt: str, request: Request, session: SessionDep, now: Now
                     query = query.where(Ticket.status.not_in(CLOSED))
                 elif wanted == {"closed"}:
                     query = query.where(Ticket.status.in_(CLOSED))
-        tickets = list(await session.scalars(query.order_by(Ticket.id.desc()).limit(MAX_RESULTS)))
-        return render(fmt, await _views(session, tickets), "service_requests", "request")
+        query = query.order_by(Ticket.id.desc()).limit(page_size).offset((page - 1) * page_size)
+        tickets = list(await session.scalars(query))
+        return render(fmt, await _views(session, tickets, integration), "service_requests", "request")
 
     return await _answer(request, fmt, session, work)
 
@@ -276,10 +342,11 @@ async def get_request(service_request_id: str, fmt: str, request: Request, sessi
             ticket_id = uuid.UUID(service_request_id)
         except ValueError:
             raise Open311Error(404, f"service_request_id {service_request_id} not found.") from None
+        integration = await _is_integration(session, _params(request))
         ticket = await session.get(Ticket, ticket_id)
         if ticket is None:
             raise Open311Error(404, f"service_request_id {service_request_id} not found.")
-        return render(fmt, await _views(session, [ticket]), "service_requests", "request")
+        return render(fmt, await _views(session, [ticket], integration), "service_requests", "request")
 
     return await _answer(request, fmt, session, work)
 
@@ -373,7 +440,8 @@ async def post_request(fmt: str, request: Request, session: SessionDep, now: Now
                 description=description[:4000],
                 resident_name=name if phone else None,
                 resident_phone=phone if name else None,
-                resident_id=form.get("account_id"),
+                # No resident_id: `account_id` is an account of the integrating system, and an integration
+                # never files in a resident's name here (tickets/service.py); the contact it gave stays.
                 location=Location(address=form.get("address_string"), latitude=lat, longitude=lon),
                 media_urls=[form["media_url"]] if "media_url" in form else [],
             )

@@ -2,11 +2,12 @@
 (`TICKET_PERSONAL_DATA_RETENTION_DAYS`) has passed since it closed; its figures stay.
 
 Removed: the resident's name, phone and account, the description (replaced by a notice), the exact
-address and the photos; coordinates are rounded to about 100 m; phone numbers and e-mail addresses
-in the history's and video links' notes are masked; the contact-read log keeps who read what, but no
-longer whose; idempotency records go. Kept: station, community, category, item, channel, states,
-owners, every time and SLA figure, the history's rows. Nothing is published: the anonymised ticket
-says nothing new to other services, and no event ever carried the contact.
+address and the photos; coordinates are rounded to about 100 m; phone numbers, e-mail addresses and
+the ticket's names in the history's and video links' notes and the on-site office's outcome are
+masked; the contact-read log keeps who read what, but no longer whose; idempotency records go.
+Kept: station, community, category, item, channel, states, owners, every time and SLA figure, the
+history's rows. Nothing is published: the anonymised ticket says nothing new to other services, and
+no event ever carried the contact.
 
 Runs as a periodic task in the service's lifespan and as `python -m ticket_service anonymise`. A
 ticket is anonymised once (`personal_data_removed_at`), so passes are idempotent; replicas take rows
@@ -26,9 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.database import Database
 from shared.ids import utcnow
 from shared.periodic import BatchedPass
-from shared.privacy import mask_text
 from shared.settings import ServiceSettings
-from ticket_service.privacy.masking import ANONYMISED_DESCRIPTION, round_coordinate
+from ticket_service.privacy.masking import ANONYMISED_DESCRIPTION, masked_text, round_coordinate, ticket_names
 from ticket_service.privacy.models import ContactRead
 from ticket_service.tickets.lifecycle import TicketState
 from ticket_service.tickets.models import IdempotencyRecord, Ticket, TicketChange, VideoLinkSession
@@ -52,6 +52,7 @@ def _due(before: datetime) -> sa.ColumnElement[bool]:
 
 
 def anonymise_ticket(ticket: Ticket, now: datetime) -> None:
+    ticket.onsite_outcome = masked_text(ticket.onsite_outcome, ticket_names(ticket))
     ticket.resident_name = None
     ticket.resident_phone = None
     ticket.resident_id = None
@@ -63,15 +64,15 @@ def anonymise_ticket(ticket: Ticket, now: datetime) -> None:
     ticket.personal_data_removed_at = now
 
 
-async def _mask_notes(session: AsyncSession, table: sa.Table, column: str, ticket_ids: list[uuid.UUID]) -> None:
+async def _mask_notes(session: AsyncSession, table: sa.Table, column: str, names: dict[uuid.UUID, list[str]]) -> None:
     # Core statements on the table: the history is append-only for the ORM (its guard refuses updates);
     # masking contact in its notes is the one change the law asks of it, and touches nothing else.
     notes = table.c[column]
     rows = await session.execute(
-        sa.select(table.c.id, notes).where(table.c.ticket_id.in_(ticket_ids), notes.is_not(None))
+        sa.select(table.c.id, table.c.ticket_id, notes).where(table.c.ticket_id.in_(list(names)), notes.is_not(None))
     )
-    for row_id, note in rows.all():
-        masked = mask_text(note)
+    for row_id, ticket_id, note in rows.all():
+        masked = masked_text(note, names[ticket_id])
         if masked != note:
             await session.execute(sa.update(table).where(table.c.id == row_id).values({column: masked}))
 
@@ -89,11 +90,13 @@ async def anonymise_batch(
     tickets = list(await session.scalars(query))
     if not tickets:
         return 0
+    # The names to look for in the notes, before anonymising removes them from the tickets.
+    names = {ticket.id: ticket_names(ticket) for ticket in tickets}
     for ticket in tickets:
         anonymise_ticket(ticket, now)
-    ids = [ticket.id for ticket in tickets]
-    await _mask_notes(session, TicketChange.__table__, "note", ids)
-    await _mask_notes(session, VideoLinkSession.__table__, "notes", ids)
+    ids = list(names)
+    await _mask_notes(session, TicketChange.__table__, "note", names)
+    await _mask_notes(session, VideoLinkSession.__table__, "notes", names)
     await session.execute(
         sa.update(ContactRead.__table__)
         .where(ContactRead.__table__.c.ticket_id.in_(ids))

@@ -14,6 +14,9 @@ class ResidentContact(BaseModel):
     resident_name: str | None
     resident_phone: str | None
     description: str = Field(description="The ticket's description, with any contact in it unmasked.")
+    location_address: str | None = Field(None, description="The home's address with its door numbers.")
+    latitude: float | None = None
+    longitude: float | None = None
     personal_data_removed_at: datetime | None = Field(
         None, description="Set when the retention period already removed the personal data: nothing is left."
     )

@@ -1,8 +1,10 @@
 """Who sees a resident's contact in full, and the record of every response that carried it.
 
 Whoever handles the resident's matter (the ticket's current owner: the person, or the owning
-department's members) and the resident themself see the name, phone and description in full on the
-ticket's detail. Everyone else in scope sees them masked, in lists, exports and Open311 alike. The
+department's members) and the resident themself see the name, phone, address and every free text
+(description, history notes, video-link records, the on-site office's outcome) in full on the ticket's
+detail, history and video links. Everyone else in scope sees them masked (`masking.py`: phones, IDs,
+e-mails and the ticket's names in free text too), in lists, exports and Open311 alike. The
 station's staff and the community's secretary may reveal them explicitly (`GET .../contact`), for a
 colleague's ticket at their desk. District administrators, departments of the subdistrict and
 integrations see masked values only: they supervise the figures, not the resident. Every response
@@ -13,6 +15,8 @@ was not recorded was not answered either.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from fastapi import Request
@@ -23,13 +27,13 @@ from shared.context import current_request_id
 from shared.errors import Forbidden
 from shared.privacy import mask_name, mask_phone
 from ticket_service.access import works_at
-from ticket_service.privacy.masking import carries_contact, masked_contact
+from ticket_service.privacy.masking import carries_contact, masked_contact, masked_text, ticket_names
 from ticket_service.privacy.models import ContactRead
 from ticket_service.privacy.schemas import ResidentContact
 from ticket_service.stations import repository as stations
 from ticket_service.tickets import service as tickets
-from ticket_service.tickets.models import Ticket
-from ticket_service.tickets.schemas import TicketRead
+from ticket_service.tickets.models import Ticket, TicketChange, VideoLinkSession
+from ticket_service.tickets.schemas import ChangeRead, TicketRead, VideoLinkRead
 from ticket_service.tickets.visibility import owns
 
 
@@ -52,6 +56,65 @@ def masked_read(ticket: Ticket) -> TicketRead:
     if not carries_contact(ticket):
         return read
     return read.model_copy(update={**masked_contact(ticket), "contact_masked": True})
+
+
+def masked_change(change: ChangeRead, names: list[str]) -> ChangeRead:
+    return change.model_copy(update={"note": masked_text(change.note, names)})
+
+
+def masked_video_link(link: VideoLinkRead, names: list[str]) -> VideoLinkRead:
+    return link.model_copy(
+        update={
+            "centre": masked_text(link.centre, names),
+            "document_issued": masked_text(link.document_issued, names),
+            "notes": masked_text(link.notes, names),
+        }
+    )
+
+
+@dataclass
+class TicketView:
+    """What one response shows of a ticket: the ticket, its history, its video links (each when asked)."""
+
+    ticket: TicketRead | None = None
+    history: list[ChangeRead] = field(default_factory=list)
+    video_links: list[VideoLinkRead] = field(default_factory=list)
+
+
+def _masked(view: TicketView, ticket: Ticket) -> TicketView:
+    names = ticket_names(ticket)
+    return TicketView(
+        ticket=masked_read(ticket) if view.ticket is not None else None,
+        history=[masked_change(change, names) for change in view.history],
+        video_links=[masked_video_link(link, names) for link in view.video_links],
+    )
+
+
+async def view_for(
+    session: AsyncSession,
+    ticket: Ticket,
+    principal: Principal,
+    now: datetime,
+    endpoint: str,
+    *,
+    read: bool = True,
+    changes: Sequence[TicketChange] = (),
+    video_links: Sequence[VideoLinkSession] = (),
+) -> TicketView:
+    """The ticket (when `read`), the given history rows and video links as this reader may see them: in
+    full for whoever handles the matter, and then recorded when anything in them would have been masked
+    (a phone or a name in a note counts as much as the name field); masked for everyone else."""
+    full = TicketView(
+        ticket=TicketRead.model_validate(ticket) if read else None,
+        history=[ChangeRead.model_validate(change) for change in changes],
+        video_links=[VideoLinkRead.model_validate(link) for link in video_links],
+    )
+    masked = _masked(full, ticket)
+    if not handles(principal, ticket):
+        return masked
+    if masked != full:
+        await record_read(session, ticket, principal, now, endpoint)
+    return full
 
 
 async def record_read(
@@ -78,11 +141,9 @@ async def read_for(
     session: AsyncSession, ticket: Ticket, principal: Principal, now: datetime, endpoint: str
 ) -> TicketRead:
     """The ticket as this reader may see it: in full (and recorded) for whoever handles the matter."""
-    if not handles(principal, ticket):
-        return masked_read(ticket)
-    if carries_contact(ticket):
-        await record_read(session, ticket, principal, now, endpoint)
-    return TicketRead.model_validate(ticket)
+    view = await view_for(session, ticket, principal, now, endpoint)
+    assert view.ticket is not None
+    return view.ticket
 
 
 async def reveal(
@@ -104,5 +165,8 @@ async def reveal(
         resident_name=ticket.resident_name,
         resident_phone=ticket.resident_phone,
         description=ticket.description,
+        location_address=ticket.location_address,
+        latitude=ticket.latitude,
+        longitude=ticket.longitude,
         personal_data_removed_at=ticket.personal_data_removed_at,
     )

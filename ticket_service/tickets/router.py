@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-import csv
-import io
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
 from shared.auth import Principal, current_principal
+from shared.csv_safety import csv_line
 from shared.errors import Unprocessable
-from shared.pagination import MAX_LIMIT, Page, PageParameters, page_parameters
+from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 from ticket_service.clock import Now
 from ticket_service.privacy import service as privacy
@@ -39,7 +40,6 @@ from ticket_service.tickets.visibility import list_scope
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
 Caller = Annotated[Principal, Depends(current_principal)]
-EXPORT_LIMIT = 50_000
 
 
 async def sla_policy(request: Request) -> SlaPolicy:
@@ -54,16 +54,24 @@ async def detail(
     session, ticket: Ticket, now: datetime, principal: Principal, request: Request, *, new: bool = False
 ) -> TicketDetail:
     await session.flush()  # the sessions do not autoflush: the history shown includes this request's changes
-    # The resident's contact in full only for whoever handles the matter, and then recorded.
-    read = await privacy.read_for(session, ticket, principal, now, privacy.endpoint_of(request))
+    # The resident's contact and every free text in full only for whoever handles the matter, and then
+    # recorded (one row for the response); masked for everyone else.
+    view = await privacy.view_for(
+        session,
+        ticket,
+        principal,
+        now,
+        privacy.endpoint_of(request),
+        changes=await repository.changes(session, ticket.id),
+        video_links=[] if new else await repository.video_links(session, ticket.id),  # a new ticket has none yet
+    )
+    assert view.ticket is not None
     return TicketDetail(
-        **read.model_dump(),
+        **view.ticket.model_dump(),
         allowed_actions=service.usable_actions(ticket),
         notice=service.notice(ticket, now),
-        history=[ChangeRead.model_validate(change) for change in await repository.changes(session, ticket.id)],
-        video_links=[]
-        if new  # a ticket raised in this request has none yet
-        else [VideoLinkRead.model_validate(link) for link in await repository.video_links(session, ticket.id)],
+        history=view.history,
+        video_links=view.video_links,
     )
 
 
@@ -148,43 +156,54 @@ CSV_COLUMNS = (
     "owner_id", "created_at", "accepted_at", "resolved_at", "closed_at", "acceptance_due_at",
     "resolution_due_at", "acceptance_working_minutes", "resolution_working_minutes", "sla_breached_at",
 )  # fmt: skip
-CONTACT_COLUMNS = ("resident_name", "resident_phone")  # always masked in an export
+# Always masked in an export, as in the list it mirrors: a file leaves the system's audit.
+MASKED_COLUMNS = ("resident_name", "resident_phone", "description", "location_address")
+
+
+def _csv_record(ticket: Ticket) -> str:
+    masked = masked_contact(ticket)
+    return csv_line(
+        value.isoformat() if isinstance(value, datetime) else value
+        for value in (
+            *(getattr(ticket, column) for column in CSV_COLUMNS),
+            *(masked[column] for column in MASKED_COLUMNS),
+        )
+    )
 
 
 @router.get(
     "/export.csv",
-    summary="The same list as CSV (UTF-8 with BOM, for spreadsheets)",
+    summary="The same list as CSV (UTF-8 with BOM, for spreadsheets), every matching ticket, streamed",
+    description="No row cap: the rows are read in keyset-ordered batches and streamed as they are written. "
+    "Contact, address and free text are masked as in the list; cells a spreadsheet would run as a formula "
+    "are neutralised.",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-async def export_csv(session: SessionDep, principal: Caller, now: Now, filters: Filters) -> Response:
+async def export_csv(
+    request: Request, session: SessionDep, principal: Caller, now: Now, filters: Filters
+) -> StreamingResponse:
     scope = list_scope(principal)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow((*CSV_COLUMNS, *CONTACT_COLUMNS))
-    page = PageParameters(limit=MAX_LIMIT * 5, cursor=None)
-    written = 0
-    while written < EXPORT_LIMIT:
-        items, next_cursor = await repository.page_tickets(session, page, scope, filters, now)
-        for ticket in items:
-            contact = masked_contact(ticket)
-            writer.writerow(
-                [
-                    value.isoformat() if isinstance(value, datetime) else ("" if value is None else value)
-                    for value in (
-                        *(getattr(ticket, column) for column in CSV_COLUMNS),
-                        *(contact[column] for column in CONTACT_COLUMNS),
-                    )
-                ]
-            )
-        written += len(items)
-        session.expunge_all()  # keep memory flat on large exports
-        if next_cursor is None:
-            break
-        page = PageParameters(limit=page.limit, cursor=items[-1].id)
-    return Response(
-        buffer.getvalue(),
+    runtime = request.app.state.runtime
+    batch = PageParameters(limit=runtime.settings.export_batch_size, cursor=None)
+    # The first batch in the request's transaction: a failing query is still a problem+json answer.
+    first, next_cursor = await repository.page_tickets(session, batch, scope, filters, now)
+
+    async def lines() -> AsyncIterator[str]:
+        yield "\ufeff" + csv_line((*CSV_COLUMNS, *MASKED_COLUMNS))
+        items, more = first, next_cursor
+        while True:
+            yield "".join(_csv_record(ticket) for ticket in items)
+            if more is None:
+                return
+            # Each further batch in a short session of its own: a slow download holds no transaction
+            # and no connection, and memory stays one batch whatever the row count.
+            cursor = PageParameters(limit=batch.limit, cursor=items[-1].id)
+            async with runtime.database.sessionmaker() as batch_session:
+                items, more = await repository.page_tickets(batch_session, cursor, scope, filters, now)
+
+    return StreamingResponse(
+        lines(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="tickets.csv"'},
     )
@@ -198,9 +217,15 @@ async def get_ticket(
 
 
 @router.get("/{ticket_id}/history", response_model=list[ChangeRead], summary="Append-only history")
-async def get_history(ticket_id: uuid.UUID, session: SessionDep, principal: Caller) -> list[ChangeRead]:
+async def get_history(
+    ticket_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller, now: Now
+) -> list[ChangeRead]:
     ticket = await service.visible_ticket(session, ticket_id, principal)
-    return [ChangeRead.model_validate(change) for change in await repository.changes(session, ticket.id)]
+    changes = await repository.changes(session, ticket.id)
+    view = await privacy.view_for(
+        session, ticket, principal, now, privacy.endpoint_of(request), read=False, changes=changes
+    )
+    return view.history
 
 
 @router.post(
@@ -293,12 +318,23 @@ async def onsite_office(
     summary="Record a handling by video link with the acceptance centre",
 )
 async def add_video_link(
-    ticket_id: uuid.UUID, data: VideoLinkCreate, session: SessionDep, principal: Caller, now: Now
+    ticket_id: uuid.UUID, data: VideoLinkCreate, request: Request, session: SessionDep, principal: Caller, now: Now
 ) -> VideoLinkRead:
-    return VideoLinkRead.model_validate(await service.record_video_link(session, ticket_id, data, principal, now))
+    link = await service.record_video_link(session, ticket_id, data, principal, now)
+    ticket = await service.visible_ticket(session, ticket_id, principal)
+    view = await privacy.view_for(
+        session, ticket, principal, now, privacy.endpoint_of(request), read=False, video_links=[link]
+    )
+    return view.video_links[0]
 
 
 @router.get("/{ticket_id}/video-links", response_model=list[VideoLinkRead])
-async def list_video_links(ticket_id: uuid.UUID, session: SessionDep, principal: Caller) -> list[VideoLinkRead]:
+async def list_video_links(
+    ticket_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller, now: Now
+) -> list[VideoLinkRead]:
     ticket = await service.visible_ticket(session, ticket_id, principal)
-    return [VideoLinkRead.model_validate(link) for link in await repository.video_links(session, ticket.id)]
+    links = await repository.video_links(session, ticket.id)
+    view = await privacy.view_for(
+        session, ticket, principal, now, privacy.endpoint_of(request), read=False, video_links=links
+    )
+    return view.video_links

@@ -30,6 +30,7 @@ from ticket_service.events import (
     TICKET_SLA_BREACHED,
     outbox,
 )
+from ticket_service.privacy.masking import masked_text, ticket_names
 from ticket_service.stations import repository as stations
 from ticket_service.stations.calendars import calendar_for
 from ticket_service.stations.models import StationCopy
@@ -367,7 +368,15 @@ async def create_ticket(
             "Only this station's staff, residents and integrations raise tickets here.", code="out_of_scope"
         )
     category, item = _category_and_item(data)
-    resident_id = principal.user_id if principal.has_role(Role.resident) else data.resident_id
+    # Whose account the ticket joins: a resident's own; staff name the resident they serve. An integration
+    # holds no verified link to any resident, so it never names one (an Open311 `account_id` neither):
+    # the ticket carries the contact it was given, and appears in no resident's account.
+    if principal.has_role(Role.resident):
+        resident_id = principal.user_id
+    elif principal.has_role(Role.integration_client):
+        resident_id = None
+    else:
+        resident_id = data.resident_id
     if (data.resident_name is None) != (data.resident_phone is None):
         missing = "resident_phone" if data.resident_phone is None else "resident_name"
         raise Unprocessable(
@@ -572,6 +581,8 @@ async def _closed(
             **ticket_state(ticket, station),
             "completed_by": ticket.completed_by,
             "handled_by": list(ticket.handled_by or []),
+            # Only for the evaluation service to mask these names in what is typed about the matter there.
+            "resident_names": ticket_names(ticket),
             "accepted_at": _iso(ticket.accepted_at),
             "resolved_at": _iso(ticket.resolved_at),
             "closed_at": now.isoformat(),
@@ -735,6 +746,7 @@ async def request_onsite_office(
     )
     ticket.onsite_office_status = "requested"
     ticket.updated_at = now
+    names = ticket_names(ticket)
     await outbox.add(
         session,
         ONSITE_OFFICE_REQUESTED,
@@ -743,8 +755,10 @@ async def request_onsite_office(
             "station_id": str(ticket.station_id),
             "community_id": str(station.community_id) if station.community_id else None,
             "subdistrict_id": str(station.subdistrict_id),
-            "title": data.title,
-            "description": data.description,
+            # The deliberation service shows the case to whoever is invited and cannot record reads: the
+            # staff's words go with the resident's phones and names masked (the owner relays the contact).
+            "title": masked_text(data.title, names),
+            "description": masked_text(data.description, names),
             "requested_by": principal.user_id,
             "requested_at": now.isoformat(),
             "service_category": ticket.service_category,

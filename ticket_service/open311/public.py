@@ -1,0 +1,59 @@
+"""What of a ticket's location anyone may see: the neighbourhood, never the door. Pure rules, no I/O.
+
+The public Open311 feed shows where a matter is the way FixMyStreet does: the road or the community, and
+coordinates rounded to about 100 m. A flat, room, building, unit, floor or house number would point at
+one household, so none survives, in the address or in the description.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Three decimals of a degree: ~111 m of latitude, ~95 m of longitude at Shanghai's 31°N.
+PUBLIC_COORDINATE_DECIMALS = 3
+
+# Chinese numerals as written in addresses (一百二十三弄, 五〇二室) and the units that follow a number.
+_CHINESE_NUMERALS = "零〇一二三四五六七八九十百千两壹贰叁肆伍陆柒捌玖拾佰仟"
+_UNITS = "号|弄|支弄|室|栋|幢|座|单元|楼|层|户"
+# Where the door begins: the first digit (any script, full-width too), or a Chinese number before a unit.
+_DOOR_STARTS = re.compile(rf"\d|[{_CHINESE_NUMERALS}]+\s*(?:{_UNITS})")
+# Place names the public address may end with: the last one before the door ends it. 号, 弄, 室 are not
+# among them: they come after numbers.
+_PLACE = re.compile(
+    r"^(.*(?:居民委员会|居委会|村民委员会|村委会|街道|社区|小区|新村|花园|大道|公路|"
+    r"省|市|区|县|镇|乡|村|路|街|苑))",
+    re.DOTALL,
+)
+# A number (or a building letter) with an address unit after it, anywhere in free text ("住123弄4号502室",
+# "3栋2单元", "A座"). Numbers with other units (3天, 500元, 2026年) stay readable.
+_NUMBERED_UNIT = re.compile(
+    rf"(?:\d+(?:[-－]\d+)*[A-Za-z]?|(?<![A-Za-z])[A-Za-z]|[{_CHINESE_NUMERALS}]+)(?=\s*(?:{_UNITS}))"
+)
+_MASK = "*"
+
+
+def coarsen_address(address: str | None) -> str | None:
+    """The road, lane name or community an address lies on, without any number after it.
+
+    `浦东新区陆家嘴街道市新居委会东昌路123弄4号502室` -> `浦东新区陆家嘴街道市新居委会东昌路`. An
+    address naming no road, community or district before its first number gives None: what is left
+    cannot be told apart from a door (a name, "王家楼下").
+    """
+    if address is None:
+        return None
+    door = _DOOR_STARTS.search(address)
+    before_door = address[: door.start()] if door is not None else address
+    place = _PLACE.match(before_door)
+    if place is None:
+        return None
+    kept = place.group(1).strip(" \t\r\n,，、;；:：-—()（）")
+    return kept or None
+
+
+def coarsen_coordinate(value: float | None) -> float | None:
+    return round(value, PUBLIC_COORDINATE_DECIMALS) if value is not None else None
+
+
+def without_door_numbers(text: str) -> str:
+    """Free text with every flat, room, building, unit or house number masked (`502室` -> `***室`)."""
+    return _NUMBERED_UNIT.sub(lambda match: _MASK * len(match.group(0)), text)
