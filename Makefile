@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# tests/contract's TypeScript generator and compiler, pinned in its package-lock.json (Node 20+, npm).
+CONTRACT := tests/contract
+NPM_STAMP := $(CONTRACT)/node_modules/.installed
 
 .PHONY: run test up down bench audit lint format migrate clean
 
@@ -12,12 +15,16 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
+$(NPM_STAMP): $(CONTRACT)/package.json $(CONTRACT)/package-lock.json
+	npm ci --prefix $(CONTRACT) --no-audit --no-fund --loglevel=error
+	@touch $(NPM_STAMP)
+
 ## make run: gateway and four services in one process on http://127.0.0.1:8000 (SQLite, demo data)
 run: $(STAMP)
 	$(BIN)/python -m gateway.embedded --host 127.0.0.1 --port 8000
 
 ## make test: the whole suite (integration tests need PostgreSQL, RabbitMQ and Redis on 127.0.0.1)
-test: $(STAMP)
+test: $(STAMP) $(NPM_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

@@ -10,8 +10,10 @@ from catalog_service import events
 from catalog_service.coverage.router import router as coverage_router
 from catalog_service.csv_io.router import router as csv_router
 from catalog_service.demands.router import router as demands_router
+from catalog_service.demo.router import router as demo_logins_router
 from catalog_service.departments.router import router as departments_router
 from catalog_service.hsds.router import router as hsds_router
+from catalog_service.me.router import router as me_router
 from catalog_service.resource_requests.router import router as resource_requests_router
 from catalog_service.resources.router import router as resources_router
 from catalog_service.seed import seed_demo
@@ -42,6 +44,8 @@ definition = ServiceDefinition(
         wall_router,
         hsds_router,
         csv_router,
+        me_router,
+        demo_logins_router,
     ],
     migrations_directory=Path(__file__).parent / "migrations",
     consumer=events.consumer,

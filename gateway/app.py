@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from gateway import openapi
 from gateway.identity.router import router as identity_router
+from gateway.problems import router as problems_router
 from gateway.proxy import EdgeLimits, GatewayProxy
 from gateway.routes import SERVICES
 from gateway.settings import GatewaySettings
@@ -20,6 +21,7 @@ from shared.auth import TokenVerifier
 from shared.errors import install_problem_handlers
 from shared.metrics import metrics_router
 from shared.middleware import RequestContextMiddleware
+from shared.operation_ids import route_operation_id
 from shared.ratelimit import RateLimits
 from shared.tracing import configure_tracing
 
@@ -83,12 +85,15 @@ def create_app(
         openapi_url=None,  # served below, merged from every service
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=route_operation_id,
     )
     control.state.settings = settings
     control.state.token_verifier = verifier
+    control.state.upstreams = upstreams  # the demo issuer asks the catalogue who a seeded login names
     install_problem_handlers(control)
     control.add_middleware(RequestContextMiddleware, service="gateway")
     control.include_router(identity_router)
+    control.include_router(problems_router)
     control.include_router(metrics_router(metrics_refresh))
     merged_document: dict[str, Any] = {}
 

@@ -19,6 +19,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/demands": "catalog",
     "/api/v1/resource-requests": "catalog",
     "/api/v1/coverage": "catalog",
+    "/api/v1/me": "catalog",  # who am I: the caller's claims with the catalogue's names
     "/hsds": "catalog",
     "/wall": "catalog",
     # tickets: intake, the three responsibility rules, duty rota, Open311

@@ -2,6 +2,11 @@
 
 Use cases raise `Problem` subclasses; handlers turn them, FastAPI's validation errors, HTTP errors and
 any unexpected exception into `application/problem+json`. No HTML page, no stack trace.
+
+`title` and `detail` follow the request's Accept-Language (`shared/language.py`: zh-CN by default, en):
+the title is the reason code's meaning from the one catalogue (`shared/reasons.py`); in Chinese the
+detail is that meaning (naming the field), in English the use case's own, more specific sentence. `code`,
+`field` and `errors` stay the same in every language: clients decide on them, people read the rest.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.context import request_id_var
+from shared.language import language_var
+from shared.reasons import meaning
 from shared.rules import InvalidInput, RuleViolation
 
 logger = logging.getLogger("shared.errors")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_BASE = "https://doorstep.pudong.gov.cn/problems/"
+# Relative: resolved against the API's own address, where the gateway serves what each code means.
+PROBLEM_BASE = "/problems/"
 
 
 class Problem(Exception):
@@ -93,6 +101,23 @@ class ServiceUnavailable(Problem):
     status, code, title = 503, "service_unavailable", "Service unavailable"
 
 
+_TITLES_ZH = {
+    400: "请求有误",
+    401: "需要登录",
+    403: "无权访问",
+    404: "找不到",
+    405: "不支持该请求方法",
+    409: "冲突",
+    410: "已失效",
+    413: "请求内容过大",
+    415: "不支持的内容类型",
+    422: "字段无效",
+    429: "请求过于频繁",
+    500: "内部错误",
+    502: "网关错误",
+    503: "服务不可用",
+    504: "网关超时",
+}
 _TITLES = {
     400: "Bad request",
     401: "Authentication required",
@@ -118,11 +143,21 @@ def problem_body(
     *,
     title: str | None = None,
     instance: str | None = None,
+    language: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
+    language = language or language_var.get()
+    explained = meaning(code, language)
+    if language == "en":
+        title = explained or title or _TITLES.get(status, "Error")
+    else:
+        title = explained or _TITLES_ZH.get(status, "错误")
+        field = extra.get("field")
+        if explained is not None:  # the use case's sentence is English: the reader gets the code's meaning
+            detail = f"{explained}（字段：{field}）" if field else explained
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
-        "title": title or _TITLES.get(status, "Error"),
+        "title": title,
         "status": status,
         "detail": detail,
         "code": code,
@@ -139,11 +174,12 @@ def problem_body(
 def problem_response(
     status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
+    language = language_var.get()
     return JSONResponse(
-        problem_body(status, code, detail, **extra),
+        problem_body(status, code, detail, language=language, **extra),
         status_code=status,
         media_type=PROBLEM_CONTENT_TYPE,
-        headers=headers,
+        headers={**(headers or {}), "Content-Language": language},
     )
 
 

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared import tracing
 from shared.context import correlation_id_var, request_id_var, traceparent_var
 from shared.errors import PROBLEM_CONTENT_TYPE, problem_body
+from shared.language import language_of, language_var
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 logger = logging.getLogger("shared.middleware")
@@ -262,6 +263,7 @@ class RequestContextMiddleware:
         request_token = request_id_var.set(request_id)
         correlation_token = correlation_id_var.set(correlation_id)
         trace_token = traceparent_var.set(traceparent)
+        language_token = language_var.set(language_of(scope["headers"]))  # problems in the reader's language
         started = time.perf_counter()
         method = scope["method"]
         try:
@@ -277,6 +279,7 @@ class RequestContextMiddleware:
             request_id_var.reset(request_token)
             correlation_id_var.reset(correlation_token)
             traceparent_var.reset(trace_token)
+            language_var.reset(language_token)
             if scope["path"] not in UNMEASURED_PATHS:
                 route = route_template(scope)
                 HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()

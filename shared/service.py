@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import TokenVerifier
+from shared.conditional import install_conditional_requests
 from shared.database import Database
 from shared.errors import install_problem_handlers, reject_unstorable_input
 from shared.events.bus import EventBus, InProcessBus
@@ -31,6 +32,8 @@ from shared.logging import configure_logging
 from shared.metrics import DLQ_DEPTH, metrics_router
 from shared.middleware import RequestContextMiddleware
 from shared.migrations import database_revision, migration_state, upgrade
+from shared.operation_ids import route_operation_id
+from shared.periodic import PeriodicTask
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
 
@@ -76,6 +79,11 @@ class ServiceRuntime:
             service=definition.name,
         )
         self.verifier = TokenVerifier(settings)
+        # Idempotency-Key records outlive their window by at most an hour (shared/idempotency.py, which
+        # imports this module: hence imported here).
+        from shared.idempotency import purge
+
+        self.idempotency_purge = PeriodicTask("idempotency-purge", lambda: purge(self.database), interval_seconds=3600)
         if definition.consumer is not None:
             definition.consumer.bind(self.database, self.bus)
 
@@ -100,6 +108,7 @@ class ServiceRuntime:
         if self.owns_bus:
             await self.bus.start()
         self.relay.start()
+        self.idempotency_purge.start()
         logger.info("service started", extra={"mode": self.settings.mode.value})
 
     async def stop(self) -> None:
@@ -108,6 +117,7 @@ class ServiceRuntime:
             await self._stop_consumers_then_flush()
         else:
             await self.relay.stop(flush=True)
+        await self.idempotency_purge.stop()
         await self.database.dispose()
 
     async def _stop_consumers_then_flush(self) -> None:
@@ -189,10 +199,13 @@ def create_app(
         lifespan=lifespan,
         openapi_url="/openapi.json",
         dependencies=[Depends(reject_unstorable_input)],
+        # `tickets_create`, not `create_ticket_api_v1_tickets_post`: the names generated clients show.
+        generate_unique_id_function=route_operation_id,
     )
     app.state.runtime = service_runtime
     app.state.token_verifier = service_runtime.verifier
     install_problem_handlers(app)
+    install_conditional_requests(app)  # inside the request context: ETags, 304, 409 on a lost version race
     app.add_middleware(
         RequestContextMiddleware,
         service=definition.name,

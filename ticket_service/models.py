@@ -4,13 +4,12 @@ from ticket_service.open311.models import ApiKey
 from ticket_service.privacy.models import ContactRead
 from ticket_service.rota.models import RotaPattern, RotaShift, RotaSwap, StaffLeave
 from ticket_service.stations.models import DepartmentCopy, StaffCopy, StationCopy
-from ticket_service.tickets.models import IdempotencyRecord, Ticket, TicketChange, VideoLinkSession
+from ticket_service.tickets.models import Ticket, TicketChange, VideoLinkSession
 
 __all__ = [
     "ApiKey",
     "ContactRead",
     "DepartmentCopy",
-    "IdempotencyRecord",
     "RotaPattern",
     "RotaShift",
     "RotaSwap",

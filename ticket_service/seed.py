@@ -142,7 +142,7 @@ async def _seed_tickets(session, station: StationCopy, policy: SlaPolicy) -> Non
             resident_phone=None if raiser is resident else "13800000000",
             resident_id=DEMO_RESIDENT_ID,
         )
-        ticket, _ = await service.create_ticket(session, data, raiser, now, policy, ticket_id=ticket_id)
+        ticket = await service.create_ticket(session, data, raiser, now, policy, ticket_id=ticket_id)
         for action in actions:
             actor = resident if action in ("cancel", "reopen") and raiser is resident else receptionist
             if action == "reopen":

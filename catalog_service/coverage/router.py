@@ -188,7 +188,9 @@ async def points_coverage(data: CoverageRequest, session: SessionDep, settings: 
     "/coverage.csv",
     response_model=CoverageRead,
     summary="Coverage of an uploaded CSV (columns: address, latitude, longitude)",
-    openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}},
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}, "required": True}
+    },
 )
 async def csv_coverage(
     request: Request,

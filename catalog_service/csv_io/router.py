@@ -14,12 +14,16 @@ from catalog_service.csv_io import service
 from catalog_service.dependencies import Settings
 from catalog_service.localtime import shanghai_today
 from shared.auth import Principal, current_principal
+from shared.idempotency import Idempotent, IdempotentRoute
 from shared.service import SessionDep
 
-router = APIRouter(prefix="/api/v1", tags=["csv import and export"])
+router = APIRouter(prefix="/api/v1", tags=["csv import and export"], route_class=IdempotentRoute)
 
 Caller = Annotated[Principal, Depends(current_principal)]
-CSV_BODY = {"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}}
+# A binary string: generators give it a file/bytes parameter (a plain string has none to send it with).
+CSV_BODY = {
+    "requestBody": {"content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}, "required": True}
+}
 
 
 def _csv(text: str, name: str) -> Response:
@@ -35,7 +39,9 @@ async def export_stations(session: SessionDep, subdistrict_id: Annotated[uuid.UU
     return _csv(await service.export_stations(session, subdistrict_id), "stations.csv")
 
 
-@router.post("/stations.csv", summary="Import stations: all rows or none", openapi_extra=CSV_BODY)
+@router.post(
+    "/stations.csv", summary="Import stations: all rows or none", openapi_extra=CSV_BODY, dependencies=[Idempotent]
+)
 async def import_stations(
     request: Request, session: SessionDep, principal: Administrator, settings: Settings
 ) -> dict[str, int]:
@@ -48,7 +54,7 @@ async def export_staff(session: SessionDep, principal: Reader) -> Response:
     return _csv(await service.export_staff(session, principal), "staff.csv")
 
 
-@router.post("/staff.csv", summary="Import staff: all rows or none", openapi_extra=CSV_BODY)
+@router.post("/staff.csv", summary="Import staff: all rows or none", openapi_extra=CSV_BODY, dependencies=[Idempotent])
 async def import_staff(request: Request, session: SessionDep, principal: Administrator) -> dict[str, int]:
     return await service.import_staff(session, service.decode(await request.body()), principal)
 
@@ -58,7 +64,9 @@ async def export_resources(session: SessionDep, _: Reader) -> Response:
     return _csv(await service.export_resources(session), "resources.csv")
 
 
-@router.post("/resources.csv", summary="Import resources: all rows or none", openapi_extra=CSV_BODY)
+@router.post(
+    "/resources.csv", summary="Import resources: all rows or none", openapi_extra=CSV_BODY, dependencies=[Idempotent]
+)
 async def import_resources(request: Request, session: SessionDep, principal: Caller, now: Now) -> dict[str, int]:
     text = service.decode(await request.body())
     return await service.import_resources(session, text, principal, shanghai_today(now))

@@ -7,12 +7,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog_service.base import Base
+from shared.conditional import Versioned
 from shared.database import UTCDateTime
 from shared.ids import new_id, utcnow
+from shared.sync import Synced
 
 
-class Demand(Base):
+class Demand(Versioned, Synced, Base):
     """An entry of a station's demand list: what its residents or the station itself need."""
+
+    __sync_entity__ = "demand"
 
     __tablename__ = "demand"
 

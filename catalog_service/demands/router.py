@@ -11,15 +11,18 @@ from catalog_service.demands.schemas import DemandClose, DemandCreate, DemandRea
 from catalog_service.resource_requests.lifecycle import DemandStatus
 from catalog_service.stations import service as stations
 from shared.auth import Principal, current_principal
-from shared.pagination import Page, PageParameters, page_parameters
+from shared.conditional import IfMatch, declare_version
+from shared.idempotency import Idempotent, IdempotentRoute
+from shared.pagination import PageParameters, page_parameters
 from shared.service import SessionDep
+from shared.sync import ChangesToken, SyncPage, changes_parameter
 
-router = APIRouter(prefix="/api/v1", tags=["demands"])
+router = APIRouter(prefix="/api/v1", tags=["demands"], route_class=IdempotentRoute)
 
 Caller = Annotated[Principal, Depends(current_principal)]
 
 
-@router.get("/demands", response_model=Page[DemandRead], summary="The demand list")
+@router.get("/demands", response_model=SyncPage[DemandRead], summary="The demand list")
 async def list_demands(
     session: SessionDep,
     _: Reader,
@@ -29,19 +32,29 @@ async def list_demands(
     status_: Annotated[DemandStatus | None, Query(alias="status")] = None,
     category: Annotated[str | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-) -> Page[DemandRead]:
-    items, next_cursor = await service.page_demands(
-        session, page, station_id=station_id, subdistrict_id=subdistrict_id, status=status_, category=category, text=q
+    changes: Annotated[ChangesToken | None, Depends(changes_parameter)] = None,
+) -> SyncPage[DemandRead]:
+    found = await service.page_demands(
+        session,
+        page,
+        station_id=station_id,
+        subdistrict_id=subdistrict_id,
+        status=status_,
+        category=category,
+        text=q,
+        changes=changes,
     )
-    return Page(items=await service.reads(session, items), next_cursor=next_cursor)
+    return found.page(await service.reads(session, found.rows))
 
 
 @router.get("/demands/{demand_id}", response_model=DemandRead)
 async def get_demand(demand_id: uuid.UUID, session: SessionDep, _: Reader) -> DemandRead:
-    return (await service.reads(session, [await service.get_demand(session, demand_id)]))[0]
+    demand = await service.get_demand(session, demand_id)
+    declare_version(demand.version)
+    return (await service.reads(session, [demand]))[0]
 
 
-@router.post("/demands", response_model=DemandRead, status_code=status.HTTP_201_CREATED)
+@router.post("/demands", response_model=DemandRead, status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
 async def raise_demand(data: DemandCreate, session: SessionDep, principal: Caller) -> DemandRead:
     station = await stations.require_station(session, data.station_id)
     require(
@@ -59,12 +72,24 @@ async def _managed(session, demand_id: uuid.UUID, principal: Principal):
 
 
 @router.patch("/demands/{demand_id}", response_model=DemandRead)
-async def update_demand(demand_id: uuid.UUID, data: DemandUpdate, session: SessionDep, principal: Caller) -> DemandRead:
-    demand = await service.update_demand(session, await _managed(session, demand_id, principal), data)
+async def update_demand(
+    demand_id: uuid.UUID, data: DemandUpdate, session: SessionDep, principal: Caller, precondition: IfMatch
+) -> DemandRead:
+    demand = await _managed(session, demand_id, principal)
+    if precondition is not None:
+        precondition.require(demand.version)  # 412 when someone changed the demand since this editor read it
+    demand = await service.update_demand(session, demand, data)
+    await session.flush()  # the ORM raises the version in the UPDATE: the answer's ETag names the new one
+    declare_version(demand.version)
     return (await service.reads(session, [demand]))[0]
 
 
-@router.post("/demands/{demand_id}/close", response_model=DemandRead, summary="Close a demand that is not fulfilled")
+@router.post(
+    "/demands/{demand_id}/close",
+    response_model=DemandRead,
+    summary="Close a demand that is not fulfilled",
+    dependencies=[Idempotent],
+)
 async def close_demand(demand_id: uuid.UUID, data: DemandClose, session: SessionDep, principal: Caller) -> DemandRead:
     demand = await service.close_demand(session, await _managed(session, demand_id, principal), data.reason)
     return (await service.reads(session, [demand]))[0]

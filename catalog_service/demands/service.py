@@ -17,7 +17,8 @@ from catalog_service.service_lists.categories import check_category
 from catalog_service.stations.models import Station
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import new_id, utcnow
-from shared.pagination import PageParameters, keyset_page
+from shared.pagination import PageParameters
+from shared.sync import ChangesToken, Listing, listing
 
 
 async def raise_demand(session: AsyncSession, station: Station, data: DemandCreate, raised_by: str | None) -> Demand:
@@ -126,7 +127,8 @@ async def page_demands(
     status: str | None,
     category: str | None,
     text: str | None,
-) -> tuple[list[Demand], str | None]:
+    changes: ChangesToken | None = None,
+) -> Listing:
     query = sa.select(Demand)
     if station_id is not None:
         query = query.where(Demand.station_id == station_id)
@@ -139,4 +141,4 @@ async def page_demands(
     if text:
         pattern = f"%{text.strip()}%"
         query = query.where(sa.or_(Demand.title.ilike(pattern), Demand.description.ilike(pattern)))
-    return await keyset_page(session, query, Demand.id, parameters)
+    return await listing(session, Demand, query, parameters, changes, scope=sa.select(Demand))

@@ -238,6 +238,9 @@ def _person(rng: random.Random) -> str:
     return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2))))
 
 
+person_name = _person  # the demo residents' names (demo/logins.py) come from the same generator
+
+
 def _community_names(place: Place, reported: list[str], rng: random.Random) -> list[str]:
     names = list(reported)
     taken = set(names)

@@ -7,15 +7,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog_service.base import Base
+from shared.conditional import Versioned
 from shared.database import JSONType, UTCDateTime
 from shared.ids import new_id, utcnow
+from shared.sync import Synced
 
 
-class Department(Base):
+class Department(Versioned, Synced, Base):
     """A functional department of a subdistrict, or of the district when `subdistrict_id` is null.
 
     The subdistrict's community affairs acceptance centre is a department of kind `acceptance_centre`.
     """
+
+    __sync_entity__ = "department"
 
     __tablename__ = "department"
 

@@ -17,7 +17,8 @@ from catalog_service.stations import repository as stations
 from catalog_service.stations.service import require_subdistrict
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import stable_id
-from shared.pagination import PageParameters, encode_cursor, keyset_page
+from shared.pagination import PageParameters
+from shared.sync import ChangesToken, Listing, listing
 
 
 def department_state(department: Any, subdistrict_name: str | None) -> dict[str, Any]:
@@ -112,7 +113,8 @@ async def page_departments(
     level: str | None,
     kind: str | None,
     category: str | None,
-) -> tuple[list[Department], str | None]:
+    changes: ChangesToken | None = None,
+) -> Listing:
     query = sa.select(Department)
     if subdistrict_id is not None:
         query = query.where(Department.subdistrict_id == subdistrict_id)
@@ -122,16 +124,12 @@ async def page_departments(
         query = query.where(Department.subdistrict_id.is_not(None))
     if kind is not None:
         query = query.where(Department.kind == kind)
-    if category is None:
-        return await keyset_page(session, query, Department.id, parameters)
-    # JSON containment differs per database: filter the (few hundred) rows here.
-    rows = [
-        row
-        for row in (await session.scalars(query.order_by(Department.id))).all()
-        if category in row.service_categories
-    ]
-    if parameters.cursor is not None:
-        rows = [row for row in rows if row.id > parameters.cursor]
-    if len(rows) > parameters.limit:
-        return rows[: parameters.limit], encode_cursor(rows[parameters.limit - 1].id)
-    return rows, None
+    if category is not None:
+        # JSON containment differs per database: pick the (few hundred) rows' ids here.
+        covering = [
+            department.id
+            for department in (await session.scalars(query)).all()
+            if category in department.service_categories
+        ]
+        query = query.where(Department.id.in_(covering))
+    return await listing(session, Department, query, parameters, changes, scope=sa.select(Department))

@@ -23,10 +23,11 @@ from catalog_service.resource_requests.schemas import (
 from catalog_service.stations import service as stations
 from shared.auth import Principal, current_principal
 from shared.errors import NotFound
+from shared.idempotency import Idempotent, IdempotentRoute
 from shared.pagination import Page, PageParameters, keyset_page, page_parameters
 from shared.service import SessionDep
 
-router = APIRouter(prefix="/api/v1", tags=["resource requests"])
+router = APIRouter(prefix="/api/v1", tags=["resource requests"], route_class=IdempotentRoute)
 
 Caller = Annotated[Principal, Depends(current_principal)]
 
@@ -66,7 +67,9 @@ async def get_request(request_id: uuid.UUID, session: SessionDep, principal: Rea
     return RequestRead.model_validate(request)
 
 
-@router.post("/resource-requests", response_model=RequestRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/resource-requests", response_model=RequestRead, status_code=status.HTTP_201_CREATED, dependencies=[Idempotent]
+)
 async def create_request(data: RequestCreate, session: SessionDep, principal: Caller, now: Now) -> RequestRead:
     station = await stations.require_station(session, data.station_id)
     require(
@@ -90,7 +93,7 @@ async def _answerable(session, request_id: uuid.UUID, principal: Principal) -> R
     return request
 
 
-@router.post("/resource-requests/{request_id}/accept", response_model=RequestRead)
+@router.post("/resource-requests/{request_id}/accept", response_model=RequestRead, dependencies=[Idempotent])
 async def accept(request_id: uuid.UUID, session: SessionDep, principal: Caller, now: Now) -> RequestRead:
     request = await _answerable(session, request_id, principal)
     return RequestRead.model_validate(
@@ -98,7 +101,7 @@ async def accept(request_id: uuid.UUID, session: SessionDep, principal: Caller, 
     )
 
 
-@router.post("/resource-requests/{request_id}/decline", response_model=RequestRead)
+@router.post("/resource-requests/{request_id}/decline", response_model=RequestRead, dependencies=[Idempotent])
 async def decline(
     request_id: uuid.UUID, data: RequestDecline, session: SessionDep, principal: Caller, now: Now
 ) -> RequestRead:
@@ -108,7 +111,7 @@ async def decline(
     )
 
 
-@router.post("/resource-requests/{request_id}/schedule", response_model=RequestRead)
+@router.post("/resource-requests/{request_id}/schedule", response_model=RequestRead, dependencies=[Idempotent])
 async def schedule(
     request_id: uuid.UUID, data: RequestSchedule, session: SessionDep, principal: Caller, now: Now
 ) -> RequestRead:
@@ -120,7 +123,7 @@ async def schedule(
     )
 
 
-@router.post("/resource-requests/{request_id}/deliver", response_model=RequestRead)
+@router.post("/resource-requests/{request_id}/deliver", response_model=RequestRead, dependencies=[Idempotent])
 async def deliver(request_id: uuid.UUID, session: SessionDep, principal: Caller, now: Now) -> RequestRead:
     request = await _answerable(session, request_id, principal)
     return RequestRead.model_validate(
@@ -128,7 +131,7 @@ async def deliver(request_id: uuid.UUID, session: SessionDep, principal: Caller,
     )
 
 
-@router.post("/resource-requests/{request_id}/cancel", response_model=RequestRead)
+@router.post("/resource-requests/{request_id}/cancel", response_model=RequestRead, dependencies=[Idempotent])
 async def cancel(
     request_id: uuid.UUID, data: RequestCancel, session: SessionDep, principal: Caller, now: Now
 ) -> RequestRead:

@@ -7,15 +7,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog_service.base import Base
+from shared.conditional import Versioned
 from shared.database import UTCDateTime
 from shared.ids import new_id, utcnow
+from shared.sync import Synced
 
 
-class Resource(Base):
+class Resource(Versioned, Synced, Base):
     """An entry of the resource list, published by a department or by a community (its station).
 
     `capacity` is how many units can be booked per date (one drama act, 20 book crates).
     """
+
+    __sync_entity__ = "resource"
 
     __tablename__ = "resource"
 

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog_service.resource_requests.lifecycle import HOLDING_CAPACITY
 from catalog_service.resource_requests.models import ResourceRequest
 from catalog_service.resources.models import Resource, ResourceSubdistrict, ResourceWindow
-from shared.pagination import PageParameters, keyset_page
+from shared.pagination import PageParameters
+from shared.sync import ChangesToken, Listing, listing
 
 
 async def windows_of(session: AsyncSession, resource_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[ResourceWindow]]:
@@ -93,7 +94,8 @@ async def search(
     day: date | None = None,
     subdistrict_id: uuid.UUID | None = None,
     include_inactive: bool = False,
-) -> tuple[list[Resource], str | None]:
+    changes: ChangesToken | None = None,
+) -> Listing:
     query = sa.select(Resource)
     if not include_inactive:
         query = query.where(Resource.active.is_(True))
@@ -116,4 +118,4 @@ async def search(
         query = query.where(available_on(day))
     if subdistrict_id is not None:
         query = query.where(usable_by(subdistrict_id))
-    return await keyset_page(session, query, Resource.id, parameters)
+    return await listing(session, Resource, query, parameters, changes, scope=sa.select(Resource))

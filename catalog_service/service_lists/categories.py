@@ -19,6 +19,11 @@ class ServiceCategory:
     name_en: str
     standard_items: tuple[str, ...]
 
+    @property
+    def items(self) -> tuple[tuple[str, str], ...]:
+        """(item code, name) of each standard item, in wall order."""
+        return tuple((standard_item_code(self.code, name), name) for name in self.standard_items)
+
 
 STANDARD_CATEGORIES: tuple[ServiceCategory, ...] = (
     ServiceCategory(
@@ -43,6 +48,42 @@ STANDARD_CATEGORIES: tuple[ServiceCategory, ...] = (
         ("居民议事", "社区安全", "环境卫生", "物业协调"),
     ),
 )  # fmt: skip
+
+# Each standard item's code is `<category>.<slug>`, the code intake (`service_item`) and Open311
+# `services.json` use; the ticket service keeps the same table (services share no code), and a test checks
+# the two agree. A category code alone stands for "another matter of this category".
+ITEM_SLUGS: dict[tuple[str, str], str] = {
+    (category, name): slug
+    for category, entries in {
+        "party_mass": (
+            ("党课学习", "party_lessons"), ("党员网上学习", "online_study"), ("会议场地", "meeting_space"),
+            ("职工维权", "workers_rights"), ("青少年维权", "youth_rights"), ("困难群众帮扶", "hardship_help"),
+        ),
+        "government_affairs": (
+            ("计划生育咨询", "family_planning"), ("证照办理", "certificates"),
+            ("医疗记录册换领", "medical_record_book"), ("视频连线受理中心", "video_link"),
+        ),
+        "daily_life": (("独居老人关爱", "elderly_care"), ("生活咨询", "advice"), ("免费上网打印复印", "printing")),
+        "legal": (
+            ("人民调解室", "mediation"), ("法律服务室", "legal_service"), ("法律图书角", "legal_library"),
+            ("法律讲座", "legal_lecture"), ("心理咨询", "counselling"), ("律师服务", "lawyer"),
+            ("法律援助", "legal_aid"),
+        ),
+        "health": (("健康咨询", "health_advice"), ("家庭医生签约", "family_doctor"), ("健康讲座", "health_lecture")),
+        "culture": (("文艺活动", "performances"), ("图书借阅", "book_lending"), ("兴趣课堂", "classes")),
+        "community_management": (
+            ("居民议事", "residents_council"), ("社区安全", "safety"), ("环境卫生", "sanitation"),
+            ("物业协调", "property"),
+        ),
+    }.items()
+    for name, slug in entries
+}  # fmt: skip
+
+
+def standard_item_code(category_code: str, item: str) -> str:
+    """`government_affairs.medical_record_book`: the code intake and Open311 know the item by."""
+    return f"{category_code}.{ITEM_SLUGS[(category_code, item)]}"
+
 
 CATEGORY_CODES = frozenset(category.code for category in STANDARD_CATEGORIES)
 

@@ -8,12 +8,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog_service.base import Base
+from shared.conditional import Versioned
 from shared.database import JSONType, UTCDateTime
 from shared.ids import new_id, utcnow
+from shared.sync import Synced
 
 
-class OptionalItem(Base):
+class OptionalItem(Versioned, Synced, Base):
     """An optional item (自选动作) a station adds to its service list for its own residents."""
+
+    __sync_entity__ = "service_item"
 
     __tablename__ = "optional_item"
 

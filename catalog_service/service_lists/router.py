@@ -14,32 +14,42 @@ from catalog_service.service_lists.schemas import (
     OptionalItemUpdate,
     ServiceCategoryRead,
     ServiceListRead,
+    StandardItemRead,
 )
 from catalog_service.stations import service as stations
 from shared.auth import Principal, current_principal
+from shared.conditional import IfMatch, declare_version
 from shared.errors import Conflict
+from shared.idempotency import Idempotent, IdempotentRoute
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
+from shared.sync import ChangesToken, SyncPage, changes_parameter
 
-router = APIRouter(prefix="/api/v1", tags=["service lists"])
+router = APIRouter(prefix="/api/v1", tags=["service lists"], route_class=IdempotentRoute)
 
 Caller = Annotated[Principal, Depends(current_principal)]
 
 STANDARD_ITEM_IDS = frozenset(standard_item_id(c.code, name) for c in STANDARD_CATEGORIES for name in c.standard_items)
 
 _CATEGORIES = [
-    ServiceCategoryRead(code=c.code, name=c.name, name_en=c.name_en, standard_items=list(c.standard_items))
+    ServiceCategoryRead(
+        code=c.code,
+        name=c.name,
+        name_en=c.name_en,
+        standard_items=list(c.standard_items),
+        items=[StandardItemRead(id=standard_item_id(c.code, name), code=code, name=name) for code, name in c.items],
+    )
     for c in STANDARD_CATEGORIES
 ]
 
 
 @router.get(
     "/service-categories",
-    response_model=list[ServiceCategoryRead],
-    summary="The 7 standard service categories every station offers",
+    response_model=Page[ServiceCategoryRead],
+    summary="The 7 standard service categories every station offers (whole: `next_cursor` is null)",
 )
-async def list_service_categories() -> list[ServiceCategoryRead]:
-    return _CATEGORIES
+async def list_service_categories() -> Page[ServiceCategoryRead]:
+    return Page(items=_CATEGORIES, next_cursor=None)
 
 
 @router.get("/stations/{station_id}/service-list", response_model=ServiceListRead, summary="A station's service list")
@@ -47,23 +57,28 @@ async def get_service_list(station_id: uuid.UUID, session: SessionDep) -> Servic
     return await service.service_list(session, await stations.get_station(session, station_id))
 
 
-@router.get("/service-items", response_model=Page[OptionalItemRead], summary="Optional items, public")
+@router.get("/service-items", response_model=SyncPage[OptionalItemRead], summary="Optional items, public")
 async def list_optional_items(
     session: SessionDep,
     page: Annotated[PageParameters, Depends(page_parameters)],
     station_id: Annotated[uuid.UUID | None, Query()] = None,
     category: Annotated[str | None, Query()] = None,
-) -> Page[OptionalItemRead]:
-    items, next_cursor = await service.page_optional_items(session, page, station_id, category)
-    return Page(items=[OptionalItemRead.model_validate(item) for item in items], next_cursor=next_cursor)
+    changes: Annotated[ChangesToken | None, Depends(changes_parameter)] = None,
+) -> SyncPage[OptionalItemRead]:
+    found = await service.page_optional_items(session, page, station_id, category, changes)
+    return found.page([OptionalItemRead.model_validate(item) for item in found.rows])
 
 
 @router.get("/service-items/{item_id}", response_model=OptionalItemRead)
 async def get_optional_item(item_id: uuid.UUID, session: SessionDep) -> OptionalItemRead:
-    return OptionalItemRead.model_validate(await service.get_optional_item(session, item_id))
+    item = await service.get_optional_item(session, item_id)
+    declare_version(item.version)
+    return OptionalItemRead.model_validate(item)
 
 
-@router.post("/service-items", response_model=OptionalItemRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/service-items", response_model=OptionalItemRead, status_code=status.HTTP_201_CREATED, dependencies=[Idempotent]
+)
 async def add_optional_item(data: OptionalItemCreate, session: SessionDep, principal: Caller) -> OptionalItemRead:
     station = await stations.require_station(session, data.station_id)
     require(
@@ -75,12 +90,17 @@ async def add_optional_item(data: OptionalItemCreate, session: SessionDep, princ
 
 @router.patch("/service-items/{item_id}", response_model=OptionalItemRead)
 async def update_optional_item(
-    item_id: uuid.UUID, data: OptionalItemUpdate, session: SessionDep, principal: Caller
+    item_id: uuid.UUID, data: OptionalItemUpdate, session: SessionDep, principal: Caller, precondition: IfMatch
 ) -> OptionalItemRead:
     item = await service.get_optional_item(session, item_id)
     station = await stations.get_station(session, item.station_id)
     require(manages_station_lists(principal, station.id, station.subdistrict_id), "Not your station's item.")
-    return OptionalItemRead.model_validate(await service.update_optional_item(session, item, data))
+    if precondition is not None:
+        precondition.require(item.version)  # 412 when someone changed the item since this editor read it
+    item = await service.update_optional_item(session, item, data)
+    await session.flush()  # the ORM raises the version in the UPDATE: the answer's ETag names the new one
+    declare_version(item.version)
+    return OptionalItemRead.model_validate(item)
 
 
 @router.delete("/service-items/{item_id}", status_code=status.HTTP_204_NO_CONTENT)

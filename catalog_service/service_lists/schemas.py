@@ -4,9 +4,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from catalog_service.stations.schemas import WeeklyPeriodIn
+
+
+class StandardItemRead(BaseModel):
+    id: uuid.UUID
+    code: str = Field(
+        description="The item's code, as intake (`service_item`) and Open311 `services.json` know it",
+        examples=["government_affairs.medical_record_book"],
+    )
+    name: str
 
 
 class ServiceCategoryRead(BaseModel):
@@ -14,6 +23,7 @@ class ServiceCategoryRead(BaseModel):
     name: str
     name_en: str
     standard_items: list[str]
+    items: list[StandardItemRead] = Field(description="The standard items with their ids and codes")
 
 
 class ItemSchedule(BaseModel):
@@ -55,10 +65,14 @@ class OptionalItemRead(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-
-class StandardItemRead(BaseModel):
-    id: uuid.UUID
-    name: str
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The code intake takes for it: its category's (another matter of this category); "
+        "optional items are the station's own and have no standard code",
+        examples=["culture"],
+    )
+    @property
+    def code(self) -> str:
+        return self.category
 
 
 class ServiceListCategory(BaseModel):

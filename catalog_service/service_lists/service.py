@@ -23,7 +23,8 @@ from catalog_service.stations.hours import parse_calendar
 from catalog_service.stations.models import Station
 from shared.errors import NotFound, Unprocessable
 from shared.ids import new_id
-from shared.pagination import PageParameters, keyset_page
+from shared.pagination import PageParameters
+from shared.sync import ChangesToken, Listing, listing
 
 
 def schedule_data(schedule: ItemSchedule | None) -> dict[str, Any] | None:
@@ -77,14 +78,18 @@ async def delete_optional_item(session: AsyncSession, item: OptionalItem) -> Non
 
 
 async def page_optional_items(
-    session: AsyncSession, parameters: PageParameters, station_id: uuid.UUID | None, category: str | None
-) -> tuple[list[OptionalItem], str | None]:
+    session: AsyncSession,
+    parameters: PageParameters,
+    station_id: uuid.UUID | None,
+    category: str | None,
+    changes: ChangesToken | None = None,
+) -> Listing:
     query = sa.select(OptionalItem)
     if station_id is not None:
         query = query.where(OptionalItem.station_id == station_id)
     if category is not None:
         query = query.where(OptionalItem.category == check_category(category))
-    return await keyset_page(session, query, OptionalItem.id, parameters)
+    return await listing(session, OptionalItem, query, parameters, changes, scope=sa.select(OptionalItem))
 
 
 async def optional_items_of(session: AsyncSession, station_id: uuid.UUID) -> list[OptionalItem]:
@@ -102,8 +107,8 @@ async def service_list(session: AsyncSession, station: Station) -> ServiceListRe
                 code=category.code,
                 name=category.name,
                 standard_items=[
-                    StandardItemRead(id=standard_item_id(category.code, name), name=name)
-                    for name in category.standard_items
+                    StandardItemRead(id=standard_item_id(category.code, name), code=code, name=name)
+                    for code, name in category.items
                 ],
                 optional_items=[
                     OptionalItemRead.model_validate(item) for item in optional if item.category == category.code

@@ -7,12 +7,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog_service.base import Base
+from shared.conditional import Versioned
 from shared.database import JSONType, UTCDateTime
 from shared.ids import new_id, utcnow
+from shared.sync import Synced
 
 
-class StaffMember(Base):
+class StaffMember(Versioned, Synced, Base):
     """A person in the staff directory: a role at one station, or in one department."""
+
+    __sync_entity__ = "staff"
 
     __tablename__ = "staff_member"
 

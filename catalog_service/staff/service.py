@@ -18,7 +18,8 @@ from catalog_service.stations.service import require_station
 from shared.auth import Principal, Role
 from shared.errors import NotFound, Unprocessable
 from shared.ids import new_id
-from shared.pagination import PageParameters, keyset_page
+from shared.pagination import PageParameters
+from shared.sync import ChangesToken, Listing, listing
 
 
 def staff_state(member: Any) -> dict[str, Any]:
@@ -156,8 +157,10 @@ async def page_staff(
     subdistrict_id: uuid.UUID | None,
     role: str | None,
     include_inactive: bool,
-) -> tuple[list[StaffMember], str | None]:
-    query = visible_to(sa.select(StaffMember), principal)
+    changes: ChangesToken | None = None,
+) -> Listing:
+    visible = visible_to(sa.select(StaffMember), principal)
+    query = visible
     if station_id is not None:
         query = query.where(StaffMember.station_id == station_id)
     if department_id is not None:
@@ -168,4 +171,7 @@ async def page_staff(
         query = query.where(StaffMember.role == role)
     if not include_inactive:
         query = query.where(StaffMember.active.is_(True))
-    return await keyset_page(session, query, StaffMember.id, parameters)
+    # A member moved to another station or department leaves the apps that listed them there.
+    keys = [principal.station_id, principal.department_id, principal.subdistrict_id, station_id, department_id]
+    caller_keys = None if principal.is_district_admin else sorted({str(key) for key in keys if key})
+    return await listing(session, StaffMember, query, parameters, changes, scope=visible, caller_keys=caller_keys)

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog_service.base import Base
 from shared.business_calendar import DEFAULT_TIME_ZONE
+from shared.conditional import Versioned
 from shared.database import JSONType, UTCDateTime
 from shared.ids import new_id, utcnow
+from shared.sync import Synced
 
 
 class Subdistrict(Base):
@@ -24,8 +26,10 @@ class Subdistrict(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Community(Base):
+class Community(Synced, Base):
     """A village committee (村委会) or a neighbourhood committee (居委会); it has exactly one station."""
+
+    __sync_entity__ = "community"
 
     __tablename__ = "community"
 
@@ -39,7 +43,9 @@ class Community(Base):
     __table_args__ = (sa.UniqueConstraint("subdistrict_id", "name"),)
 
 
-class Station(Base):
+class Station(Versioned, Synced, Base):
+    # Versioned here and on every other row the API edits by PATCH/PUT: the version of its ETag (If-Match).
+    __sync_entity__ = "station"
     __tablename__ = "station"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.stations.models import Community, Station, Subdistrict
-from shared.pagination import PageParameters, keyset_page
+from shared.pagination import PageParameters
+from shared.sync import ChangesToken, Listing, listing
 
 
 async def get_subdistrict(session: AsyncSession, subdistrict_id: uuid.UUID) -> Subdistrict | None:
@@ -30,12 +31,15 @@ async def get_community(session: AsyncSession, community_id: uuid.UUID) -> Commu
 
 
 async def page_communities(
-    session: AsyncSession, parameters: PageParameters, subdistrict_id: uuid.UUID | None
-) -> tuple[list[Community], str | None]:
+    session: AsyncSession,
+    parameters: PageParameters,
+    subdistrict_id: uuid.UUID | None,
+    changes: ChangesToken | None = None,
+) -> Listing:
     query = sa.select(Community)
     if subdistrict_id is not None:
         query = query.where(Community.subdistrict_id == subdistrict_id)
-    return await keyset_page(session, query, Community.id, parameters)
+    return await listing(session, Community, query, parameters, changes, scope=sa.select(Community))
 
 
 async def stations_of_communities(session: AsyncSession, community_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
@@ -76,7 +80,8 @@ async def page_stations(
     community_id: uuid.UUID | None = None,
     text: str | None = None,
     only_ids: set[uuid.UUID] | None = None,
-) -> tuple[list[Station], str | None]:
+    changes: ChangesToken | None = None,
+) -> Listing:
     query = sa.select(Station)
     if subdistrict_id is not None:
         query = query.where(Station.subdistrict_id == subdistrict_id)
@@ -86,4 +91,4 @@ async def page_stations(
         query = _search(query, text)
     if only_ids is not None:
         query = query.where(Station.id.in_(only_ids))
-    return await keyset_page(session, query, Station.id, parameters)
+    return await listing(session, Station, query, parameters, changes, scope=sa.select(Station))

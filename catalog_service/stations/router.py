@@ -12,6 +12,7 @@ from catalog_service.clock import Now
 from catalog_service.dependencies import Settings, walking_model
 from catalog_service.stations import repository, service
 from catalog_service.stations.geography import GeographyError
+from catalog_service.stations.models import Station
 from catalog_service.stations.schemas import (
     CommunityCreate,
     CommunityRead,
@@ -29,11 +30,14 @@ from catalog_service.stations.schemas import (
 )
 from catalog_service.stations.snapshot import station_snapshot
 from shared.auth import Principal, Role, require_roles
+from shared.conditional import IfMatch, Precondition, declare_version
 from shared.errors import NotFound, Unprocessable
+from shared.idempotency import Idempotent, IdempotentRoute
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
+from shared.sync import ChangesToken, SyncPage, changes_parameter
 
-router = APIRouter(prefix="/api/v1", tags=["stations"])
+router = APIRouter(prefix="/api/v1", tags=["stations"], route_class=IdempotentRoute)
 
 DistrictAdmin = Annotated[Principal, Depends(require_roles(Role.district_admin))]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -46,12 +50,19 @@ def local_instant(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
 
 
-@router.get("/subdistricts", response_model=list[SubdistrictRead], summary="Pudong's subdistricts")
-async def list_subdistricts(session: SessionDep) -> list[SubdistrictRead]:
-    return [SubdistrictRead.model_validate(item) for item in await repository.list_subdistricts(session)]
+@router.get(
+    "/subdistricts",
+    response_model=Page[SubdistrictRead],
+    summary="Pudong's subdistricts, by name (36, whole: `next_cursor` is null)",
+)
+async def list_subdistricts(session: SessionDep) -> Page[SubdistrictRead]:
+    items = [SubdistrictRead.model_validate(item) for item in await repository.list_subdistricts(session)]
+    return Page(items=items, next_cursor=None)
 
 
-@router.post("/subdistricts", response_model=SubdistrictRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/subdistricts", response_model=SubdistrictRead, status_code=status.HTTP_201_CREATED, dependencies=[Idempotent]
+)
 async def create_subdistrict(data: SubdistrictCreate, session: SessionDep, _: DistrictAdmin) -> SubdistrictRead:
     return SubdistrictRead.model_validate(await service.create_subdistrict(session, data))
 
@@ -60,19 +71,21 @@ async def create_subdistrict(data: SubdistrictCreate, session: SessionDep, _: Di
 
 
 @router.get(
-    "/communities", response_model=Page[CommunityRead], summary="Communities (村居), public", tags=["communities"]
+    "/communities", response_model=SyncPage[CommunityRead], summary="Communities (村居), public", tags=["communities"]
 )
 async def list_communities(
     session: SessionDep,
     page: Annotated[PageParameters, Depends(page_parameters)],
     subdistrict_id: Annotated[uuid.UUID | None, Query()] = None,
-) -> Page[CommunityRead]:
-    items, next_cursor = await repository.page_communities(session, page, subdistrict_id)
+    changes: Annotated[ChangesToken | None, Depends(changes_parameter)] = None,
+) -> SyncPage[CommunityRead]:
+    found = await repository.page_communities(session, page, subdistrict_id, changes)
+    items = found.rows
     stations = await repository.stations_of_communities(session, [item.id for item in items])
     reads = [
         CommunityRead.model_validate(item).model_copy(update={"station_id": stations.get(item.id)}) for item in items
     ]
-    return Page(items=reads, next_cursor=next_cursor)
+    return found.page(reads)
 
 
 @router.get("/communities/{community_id}", response_model=CommunityRead, tags=["communities"])
@@ -84,7 +97,13 @@ async def get_community(community_id: uuid.UUID, session: SessionDep) -> Communi
     return CommunityRead.model_validate(community).model_copy(update={"station_id": stations.get(community.id)})
 
 
-@router.post("/communities", response_model=CommunityRead, status_code=status.HTTP_201_CREATED, tags=["communities"])
+@router.post(
+    "/communities",
+    response_model=CommunityRead,
+    status_code=status.HTTP_201_CREATED,
+    tags=["communities"],
+    dependencies=[Idempotent],
+)
 async def create_community(data: CommunityCreate, session: SessionDep, principal: Administrator) -> CommunityRead:
     require(manages_subdistrict(principal, data.subdistrict_id), "Subdistrict admins manage their own subdistrict.")
     return CommunityRead.model_validate(await service.create_community(session, data))
@@ -93,7 +112,9 @@ async def create_community(data: CommunityCreate, session: SessionDep, principal
 # -- stations ---------------------------------------------------------------------------------------
 
 
-@router.get("/stations", response_model=Page[StationRead], summary="Stations, public; filter by place, text, open time")
+@router.get(
+    "/stations", response_model=SyncPage[StationRead], summary="Stations, public; filter by place, text, open time"
+)
 async def list_stations(
     session: SessionDep,
     page: Annotated[PageParameters, Depends(page_parameters)],
@@ -105,14 +126,15 @@ async def list_stations(
     open_at: Annotated[
         datetime | None, Query(description="Only stations open at this time (no offset: Shanghai)")
     ] = None,
-) -> Page[StationRead]:
+    changes: Annotated[ChangesToken | None, Depends(changes_parameter)] = None,
+) -> SyncPage[StationRead]:
     only_ids = None
     at = local_instant(open_at) or (now if open_now else None)
     if at is not None:
         snapshot = await station_snapshot(session)
         only_ids = {point.id for point in snapshot.points if point.calendar.is_open(at)}
-    items, next_cursor = await repository.page_stations(session, page, subdistrict_id, community_id, q, only_ids)
-    return Page(items=[StationRead.model_validate(item) for item in items], next_cursor=next_cursor)
+    found = await repository.page_stations(session, page, subdistrict_id, community_id, q, only_ids, changes)
+    return found.page([StationRead.model_validate(item) for item in found.rows])
 
 
 @router.get("/stations/nearby", response_model=NearbyRead, summary="Stations within a walk of a point, nearest first")
@@ -167,7 +189,7 @@ async def nearby_stations(
     )
 
 
-@router.post("/stations", response_model=StationRead, status_code=status.HTTP_201_CREATED)
+@router.post("/stations", response_model=StationRead, status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
 async def create_station(
     data: StationCreate, session: SessionDep, principal: Administrator, settings: Settings
 ) -> StationRead:
@@ -180,16 +202,41 @@ async def create_station(
 
 @router.get("/stations/{station_id}", response_model=StationRead)
 async def get_station(station_id: uuid.UUID, session: SessionDep) -> StationRead:
-    return StationRead.model_validate(await service.get_station(session, station_id))
+    station = await service.get_station(session, station_id)
+    declare_version(station.version)
+    return StationRead.model_validate(station)
+
+
+async def managed_station(
+    session, station_id: uuid.UUID, principal: Principal, precondition: Precondition | None
+) -> Station:
+    """The station an admin edits: 404, then 403, then 412 when the If-Match names an older version."""
+    station = await service.get_station(session, station_id)
+    require(manages_subdistrict(principal, station.subdistrict_id), "Subdistrict admins manage their own stations.")
+    if precondition is not None:
+        precondition.require(station.version)
+    return station
+
+
+async def edited(session, station: Station) -> Station:
+    await session.flush()  # the new version (the ORM raises it in the UPDATE) is the answer's ETag
+    declare_version(station.version)
+    return station
 
 
 @router.patch("/stations/{station_id}", response_model=StationRead)
 async def update_station(
-    station_id: uuid.UUID, data: StationUpdate, session: SessionDep, principal: Administrator, settings: Settings
+    station_id: uuid.UUID,
+    data: StationUpdate,
+    session: SessionDep,
+    principal: Administrator,
+    settings: Settings,
+    precondition: IfMatch,
 ) -> StationRead:
-    station = await service.get_station(session, station_id)
-    require(manages_subdistrict(principal, station.subdistrict_id), "Subdistrict admins manage their own stations.")
-    return StationRead.model_validate(await service.update_station(session, station, data, settings))
+    station = await managed_station(session, station_id, principal, precondition)
+    return StationRead.model_validate(
+        await edited(session, await service.update_station(session, station, data, settings))
+    )
 
 
 def _hours_read(station, at: datetime) -> OpeningHoursRead:
@@ -214,25 +261,35 @@ async def get_opening_hours(
     at: Annotated[datetime | None, Query(description="Default now; no offset: Shanghai")] = None,
 ) -> OpeningHoursRead:
     station = await service.get_station(session, station_id)
+    declare_version(station.version)  # the hours are the station's: one version for both answers
     return _hours_read(station, local_instant(at) or now)
 
 
 @router.put("/stations/{station_id}/opening-hours", response_model=OpeningHoursRead)
 async def replace_opening_hours(
-    station_id: uuid.UUID, data: OpeningHours, session: SessionDep, principal: Administrator, now: Now
+    station_id: uuid.UUID,
+    data: OpeningHours,
+    session: SessionDep,
+    principal: Administrator,
+    now: Now,
+    precondition: IfMatch,
 ) -> OpeningHoursRead:
-    station = await service.get_station(session, station_id)
-    require(manages_subdistrict(principal, station.subdistrict_id), "Subdistrict admins manage their own stations.")
-    return _hours_read(await service.replace_opening_hours(session, station, data), now)
+    station = await managed_station(session, station_id, principal, precondition)
+    return _hours_read(await edited(session, await service.replace_opening_hours(session, station, data)), now)
 
 
 @router.put("/stations/{station_id}/opening-hours/exceptions/{day}", response_model=OpeningHoursRead)
 async def put_exception(
-    station_id: uuid.UUID, day: date, body: ExceptionBody, session: SessionDep, principal: Administrator, now: Now
+    station_id: uuid.UUID,
+    day: date,
+    body: ExceptionBody,
+    session: SessionDep,
+    principal: Administrator,
+    now: Now,
+    precondition: IfMatch,
 ) -> OpeningHoursRead:
-    station = await service.get_station(session, station_id)
-    require(manages_subdistrict(principal, station.subdistrict_id), "Subdistrict admins manage their own stations.")
-    return _hours_read(await service.put_exception(session, station, day, body), now)
+    station = await managed_station(session, station_id, principal, precondition)
+    return _hours_read(await edited(session, await service.put_exception(session, station, day, body)), now)
 
 
 @router.delete("/stations/{station_id}/opening-hours/exceptions/{day}", response_model=OpeningHoursRead)

@@ -29,11 +29,12 @@ from deliberation_service.meetings.voting import MeetingKind, MeetingState
 from deliberation_service.settings import DeliberationSettings
 from shared.auth import Principal, current_principal, optional_principal
 from shared.errors import NotFound
+from shared.idempotency import Idempotent, IdempotentRoute
 from shared.ids import utcnow
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 
-router = APIRouter(prefix="/api/v1/meetings", tags=["meetings"])
+router = APIRouter(prefix="/api/v1/meetings", tags=["meetings"], route_class=IdempotentRoute)
 
 Caller = Annotated[Principal, Depends(current_principal)]
 MaybeCaller = Annotated[Principal | None, Depends(optional_principal)]
@@ -47,7 +48,13 @@ def deliberation_settings(request: Request) -> DeliberationSettings:
 Settings = Annotated[DeliberationSettings, Depends(deliberation_settings)]
 
 
-@router.post("", response_model=MeetingRead, status_code=status.HTTP_201_CREATED, summary="Schedule a meeting")
+@router.post(
+    "",
+    response_model=MeetingRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Schedule a meeting",
+    dependencies=[Idempotent],
+)
 async def schedule_meeting(data: MeetingCreate, session: SessionDep, principal: Caller) -> MeetingRead:
     meeting = await service.schedule_meeting(session, data, principal, now=utcnow())
     return await service.read_model(session, meeting, principal)
@@ -84,7 +91,12 @@ async def get_meeting(meeting_id: uuid.UUID, session: SessionDep, principal: May
     return await service.read_model(session, await service.get_meeting(session, meeting_id), principal)
 
 
-@router.post("/{meeting_id}/open", response_model=MeetingRead, summary="Open the meeting (voting may start)")
+@router.post(
+    "/{meeting_id}/open",
+    response_model=MeetingRead,
+    summary="Open the meeting (voting may start)",
+    dependencies=[Idempotent],
+)
 async def open_meeting(meeting_id: uuid.UUID, session: SessionDep, principal: Caller) -> MeetingRead:
     meeting = await service.open_meeting_now(session, meeting_id, principal, now=utcnow())
     return await service.read_model(session, meeting, principal)
@@ -95,6 +107,7 @@ async def open_meeting(meeting_id: uuid.UUID, session: SessionDep, principal: Ca
     response_model=MeetingRead,
     summary="Close the meeting with its minutes and attendee count",
     description="Open motions are closed and their results frozen. A review meeting publishes review.completed.",
+    dependencies=[Idempotent],
 )
 async def close_meeting(
     meeting_id: uuid.UUID, data: MeetingClose, session: SessionDep, principal: Caller
@@ -108,6 +121,10 @@ async def close_meeting(
     response_model=AttendanceRead,
     status_code=status.HTTP_201_CREATED,
     summary="Register for a meeting (a resident of its community, or staff on a resident's behalf)",
+    # The body may be empty or null (a resident registering themself), but generated clients crash when an
+    # optional body is left out: documented as required, null allowed.
+    openapi_extra={"requestBody": {"required": True}},
+    dependencies=[Idempotent],
 )
 async def register(
     meeting_id: uuid.UUID, session: SessionDep, principal: Caller, data: RegistrationRequest | None = None
@@ -121,6 +138,7 @@ async def register(
     response_model=AttendanceRead,
     status_code=status.HTTP_201_CREATED,
     summary="Check a resident in (station staff); each resident at most once",
+    dependencies=[Idempotent],
 )
 async def check_in(
     meeting_id: uuid.UUID, data: CheckInRequest, session: SessionDep, principal: Caller
@@ -129,14 +147,21 @@ async def check_in(
 
 
 @router.get(
-    "/{meeting_id}/attendees", response_model=list[AttendanceRead], summary="Registered and checked-in residents"
+    "/{meeting_id}/attendees",
+    response_model=Page[AttendanceRead],
+    summary="Registered and checked-in residents, latest registration first (whole: `next_cursor` is null)",
 )
-async def attendees(meeting_id: uuid.UUID, session: SessionDep, principal: Caller) -> list[AttendanceRead]:
-    return [AttendanceRead.model_validate(a) for a in await service.list_attendees(session, meeting_id, principal)]
+async def attendees(meeting_id: uuid.UUID, session: SessionDep, principal: Caller) -> Page[AttendanceRead]:
+    rows = await service.list_attendees(session, meeting_id, principal)
+    return Page(items=[AttendanceRead.model_validate(row) for row in reversed(rows)], next_cursor=None)
 
 
 @router.post(
-    "/{meeting_id}/motions", response_model=MotionRead, status_code=status.HTTP_201_CREATED, summary="Put a motion"
+    "/{meeting_id}/motions",
+    response_model=MotionRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Put a motion",
+    dependencies=[Idempotent],
 )
 async def put_motion(
     meeting_id: uuid.UUID, data: MotionCreate, session: SessionDep, principal: Caller, settings: Settings
@@ -161,6 +186,7 @@ async def get_motion(meeting_id: uuid.UUID, motion_id: uuid.UUID, session: Sessi
     status_code=status.HTTP_201_CREATED,
     summary="Vote (a checked-in resident of the meeting's community, once per motion)",
     description="409 with not_checked_in, not_eligible, already_voted, voting_closed or meeting_not_open.",
+    dependencies=[Idempotent],
 )
 async def cast_vote(
     meeting_id: uuid.UUID, motion_id: uuid.UUID, data: VoteCast, session: SessionDep, principal: Caller
@@ -173,6 +199,7 @@ async def cast_vote(
     "/{meeting_id}/motions/{motion_id}/close",
     response_model=MotionRead,
     summary="Close voting: the result is computed and frozen",
+    dependencies=[Idempotent],
 )
 async def close_motion(
     meeting_id: uuid.UUID, motion_id: uuid.UUID, session: SessionDep, principal: Caller
@@ -186,6 +213,7 @@ async def close_motion(
     response_model=RatingRead,
     status_code=status.HTTP_201_CREATED,
     summary="Rate the finished work 1-5 (review meetings; checked-in residents, once)",
+    dependencies=[Idempotent],
 )
 async def rate(meeting_id: uuid.UUID, data: RatingCreate, session: SessionDep, principal: Caller) -> RatingRead:
     return RatingRead.model_validate(await service.rate(session, meeting_id, data.score, principal, now=utcnow()))

@@ -20,17 +20,24 @@ from deliberation_service.onsite_office.schemas import (
     InvitationsAdd,
 )
 from shared.auth import Principal, current_principal
+from shared.idempotency import Idempotent, IdempotentRoute
 from shared.ids import utcnow
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 
-router = APIRouter(prefix="/api/v1/onsite-offices", tags=["onsite office"])
+router = APIRouter(prefix="/api/v1/onsite-offices", tags=["onsite office"], route_class=IdempotentRoute)
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Paging = Annotated[PageParameters, Depends(page_parameters)]
 
 
-@router.post("", response_model=CaseRead, status_code=status.HTTP_201_CREATED, summary="Open an on-site office case")
+@router.post(
+    "",
+    response_model=CaseRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Open an on-site office case",
+    dependencies=[Idempotent],
+)
 async def open_case(data: CaseCreate, session: SessionDep, principal: Caller) -> CaseRead:
     return await service.read_model(session, await service.open_case(session, data, principal, now=utcnow()))
 
@@ -55,7 +62,12 @@ async def get_case(case_id: uuid.UUID, session: SessionDep, principal: Caller) -
     return await service.read_model(session, await service.visible_case(session, case_id, principal))
 
 
-@router.post("/{case_id}/invitations", response_model=CaseRead, summary="Invite more departments or officials")
+@router.post(
+    "/{case_id}/invitations",
+    response_model=CaseRead,
+    summary="Invite more departments or officials",
+    dependencies=[Idempotent],
+)
 async def invite(case_id: uuid.UUID, data: InvitationsAdd, session: SessionDep, principal: Caller) -> CaseRead:
     return await service.read_model(session, await service.invite(session, case_id, data, principal, now=utcnow()))
 
@@ -65,6 +77,7 @@ async def invite(case_id: uuid.UUID, data: InvitationsAdd, session: SessionDep, 
     response_model=MeetingRead,
     status_code=status.HTTP_201_CREATED,
     summary="Schedule a session (a meeting of kind onsite_office; open, check in and close it at /api/v1/meetings)",
+    dependencies=[Idempotent],
 )
 async def schedule_session(
     case_id: uuid.UUID, data: SessionCreate, session: SessionDep, principal: Caller
@@ -78,6 +91,7 @@ async def schedule_session(
     response_model=CommitmentRead,
     status_code=status.HTTP_201_CREATED,
     summary="Record a commitment made at a session: owner and due date",
+    dependencies=[Idempotent],
 )
 async def add_commitment(
     case_id: uuid.UUID, data: CommitmentCreate, session: SessionDep, principal: Caller
@@ -90,6 +104,7 @@ async def add_commitment(
     "/{case_id}/commitments/{commitment_id}/fulfil",
     response_model=CommitmentRead,
     summary="Mark a commitment fulfilled",
+    dependencies=[Idempotent],
 )
 async def fulfil_commitment(
     case_id: uuid.UUID, commitment_id: uuid.UUID, session: SessionDep, principal: Caller
@@ -102,6 +117,7 @@ async def fulfil_commitment(
     "/{case_id}/resolve",
     response_model=CaseRead,
     summary="Resolve the case (publishes onsite_office.resolved, which updates the ticket)",
+    dependencies=[Idempotent],
 )
 async def resolve(case_id: uuid.UUID, data: CaseResolve, session: SessionDep, principal: Caller) -> CaseRead:
     case = await service.resolve(session, case_id, data.outcome, principal, now=utcnow())

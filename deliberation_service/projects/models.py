@@ -8,11 +8,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from deliberation_service.base import Base
+from shared.conditional import Versioned
 from shared.database import UTCDateTime
 from shared.ids import new_id, utcnow
 
 
-class Project(Base):
+class Project(Versioned, Base):
+    # Versioned: `version` rises with every UPDATE of the row (setting the milestones touches `updated_at`
+    # too), the version of its ETag (If-Match on PATCH/PUT).
     __tablename__ = "project"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -10,28 +10,37 @@ from deliberation_service.audit.schemas import AuditEntryRead
 from deliberation_service.meetings import repository as meetings_repository
 from deliberation_service.meetings.schemas import MeetingSummary
 from deliberation_service.projects import repository, service
+from deliberation_service.projects.models import Project
 from deliberation_service.projects.schemas import (
     MilestonesPut,
     ProgressReport,
     ProjectCreate,
     ProjectRead,
+    ProjectTransitionRequest,
     ProjectUpdate,
-    TransitionRequest,
 )
 from deliberation_service.projects.stages import ProjectStage
 from shared.auth import Principal, current_principal, optional_principal
+from shared.conditional import IfMatch, Precondition, declare_version
+from shared.idempotency import Idempotent, IdempotentRoute
 from shared.ids import utcnow
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 
-router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
+router = APIRouter(prefix="/api/v1/projects", tags=["projects"], route_class=IdempotentRoute)
 
 Caller = Annotated[Principal, Depends(current_principal)]
 MaybeCaller = Annotated[Principal | None, Depends(optional_principal)]
 Paging = Annotated[PageParameters, Depends(page_parameters)]
 
 
-@router.post("", response_model=ProjectRead, status_code=status.HTTP_201_CREATED, summary="Propose a project")
+@router.post(
+    "",
+    response_model=ProjectRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Propose a project",
+    dependencies=[Idempotent],
+)
 async def propose_project(data: ProjectCreate, session: SessionDep, principal: Caller) -> ProjectRead:
     project = await service.propose_project(session, data, principal, now=utcnow())
     return await service.read_model(session, project)
@@ -59,18 +68,37 @@ async def list_projects(
 
 @router.get("/{project_id}", response_model=ProjectRead, summary="A project with its decisions and milestones")
 async def get_project(project_id: uuid.UUID, session: SessionDep, principal: MaybeCaller) -> ProjectRead:
-    return await service.read_model(session, await service.visible_project(session, project_id, principal))
+    project = await service.visible_project(session, project_id, principal)
+    declare_version(project.version)
+    return await service.read_model(session, project)
+
+
+async def unchanged_since_read(
+    session, project_id: uuid.UUID, principal: Principal, precondition: Precondition | None
+) -> None:
+    """If-Match on a PATCH/PUT: checked on the row locked for the write, after 404 and 403."""
+    if precondition is not None:
+        project = await service.managed_project(session, project_id, principal)
+        precondition.require(project.version)
+
+
+async def edited(session, project: Project) -> ProjectRead:
+    await session.flush()  # the ORM raises the version in the UPDATE: the answer's ETag names the new one
+    declare_version(project.version)
+    return await service.read_model(session, project)
 
 
 @router.patch("/{project_id}", response_model=ProjectRead, summary="Revise a project's plan")
 async def update_project(
-    project_id: uuid.UUID, data: ProjectUpdate, session: SessionDep, principal: Caller
+    project_id: uuid.UUID, data: ProjectUpdate, session: SessionDep, principal: Caller, precondition: IfMatch
 ) -> ProjectRead:
-    project = await service.update_project(session, project_id, data, principal, now=utcnow())
-    return await service.read_model(session, project)
+    await unchanged_since_read(session, project_id, principal, precondition)
+    return await edited(session, await service.update_project(session, project_id, data, principal, now=utcnow()))
 
 
-@router.post("/{project_id}/publish", response_model=ProjectRead, summary="Publish a proposed project")
+@router.post(
+    "/{project_id}/publish", response_model=ProjectRead, summary="Publish a proposed project", dependencies=[Idempotent]
+)
 async def publish_project(project_id: uuid.UUID, session: SessionDep, principal: Caller) -> ProjectRead:
     project = await service.publish_project(session, project_id, principal, now=utcnow())
     return await service.read_model(session, project)
@@ -82,15 +110,21 @@ async def publish_project(project_id: uuid.UUID, session: SessionDep, principal:
     summary="Move a project to its next stage",
     description="409 with a reason code when the stage table or a gate refuses the move "
     "(hearing_not_approved, review_not_accepted, implementation_incomplete, stage_skipped, ...).",
+    dependencies=[Idempotent],
 )
 async def transition(
-    project_id: uuid.UUID, data: TransitionRequest, session: SessionDep, principal: Caller
+    project_id: uuid.UUID, data: ProjectTransitionRequest, session: SessionDep, principal: Caller
 ) -> ProjectRead:
     project = await service.transition(session, project_id, data.action, principal, now=utcnow())
     return await service.read_model(session, project)
 
 
-@router.post("/{project_id}/progress", response_model=ProjectRead, summary="Report implementation progress")
+@router.post(
+    "/{project_id}/progress",
+    response_model=ProjectRead,
+    summary="Report implementation progress",
+    dependencies=[Idempotent],
+)
 async def report_progress(
     project_id: uuid.UUID, data: ProgressReport, session: SessionDep, principal: Caller
 ) -> ProjectRead:
@@ -100,17 +134,22 @@ async def report_progress(
 
 @router.put("/{project_id}/milestones", response_model=ProjectRead, summary="Set the project's dated milestones")
 async def set_milestones(
-    project_id: uuid.UUID, data: MilestonesPut, session: SessionDep, principal: Caller
+    project_id: uuid.UUID, data: MilestonesPut, session: SessionDep, principal: Caller, precondition: IfMatch
 ) -> ProjectRead:
+    await unchanged_since_read(session, project_id, principal, precondition)
     project = await service.set_milestones(session, project_id, data.milestones, principal, now=utcnow())
-    return await service.read_model(session, project)
+    return await edited(session, project)
 
 
-@router.get("/{project_id}/meetings", response_model=list[MeetingSummary], summary="The project's meetings")
-async def project_meetings(project_id: uuid.UUID, session: SessionDep, principal: MaybeCaller) -> list[MeetingSummary]:
+@router.get(
+    "/{project_id}/meetings",
+    response_model=Page[MeetingSummary],
+    summary="The project's meetings, latest first (whole: `next_cursor` is null)",
+)
+async def project_meetings(project_id: uuid.UUID, session: SessionDep, principal: MaybeCaller) -> Page[MeetingSummary]:
     project = await service.visible_project(session, project_id, principal)
     meetings = await meetings_repository.meetings_of_project(session, project.id)
-    return [MeetingSummary.model_validate(meeting) for meeting in meetings]
+    return Page(items=[MeetingSummary.model_validate(meeting) for meeting in reversed(meetings)], next_cursor=None)
 
 
 @router.get(

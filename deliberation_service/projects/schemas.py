@@ -54,7 +54,7 @@ class ProjectUpdate(BaseModel):
     planned_end_date: date | None = None
 
 
-class TransitionRequest(BaseModel):
+class ProjectTransitionRequest(BaseModel):
     action: ProjectAction
 
 

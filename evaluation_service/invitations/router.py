@@ -13,11 +13,12 @@ from evaluation_service.ratings.schemas import InPersonRatingCreate, RatingScore
 from evaluation_service.settings import EvaluationSettings
 from shared.auth import STATION_STAFF, Principal, Role, current_principal, require_roles
 from shared.errors import Forbidden
+from shared.idempotency import Idempotent, IdempotentRoute
 from shared.ids import utcnow
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 
-router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
+router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"], route_class=IdempotentRoute)
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Staff = Annotated[Principal, Depends(require_roles(*STATION_STAFF))]
@@ -72,6 +73,7 @@ async def get_invitation(invitation_id: uuid.UUID, session: SessionDep, principa
         "(`evaluation.rating_code_issued`). Staff who handled the ticket: 403 `handled_ticket`."
     ),
     responses={403: {"description": "The caller handled the ticket"}, 410: {"description": "Invitation expired"}},
+    dependencies=[Idempotent],
 )
 async def issue_token(invitation_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller) -> RatingLink:
     issued = await service.issue_token(session, invitation_id, principal, utcnow())
@@ -101,6 +103,7 @@ async def issue_token(invitation_id: uuid.UUID, request: Request, session: Sessi
         "Staff who handled the ticket: 403 `rater_handled_ticket`."
     ),
     responses={403: {"description": "The caller handled the ticket"}, 410: {"description": "Invitation expired"}},
+    dependencies=[Idempotent],
 )
 async def rate_in_person(
     invitation_id: uuid.UUID, data: InPersonRatingCreate, session: SessionDep, principal: Staff

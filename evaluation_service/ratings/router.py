@@ -22,12 +22,13 @@ from evaluation_service.ratings.schemas import (
 )
 from shared.auth import Principal, current_principal, optional_principal
 from shared.errors import Forbidden, Problem
+from shared.idempotency import Idempotent, IdempotentRoute
 from shared.ids import utcnow
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.privacy import mask_text
 from shared.service import SessionDep
 
-router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"])
+router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"], route_class=IdempotentRoute)
 
 Caller = Annotated[Principal, Depends(current_principal)]
 MaybeCaller = Annotated[Principal | None, Depends(optional_principal)]
@@ -91,6 +92,7 @@ _DERIVED = {"follow_up_done", "follow_ups", "appeal"}
     status_code=status.HTTP_201_CREATED,
     summary="Rate a closed ticket with an invitation token (the resident's app)",
     responses={409: {"description": "Already rated"}, 410: {"description": "Invitation expired"}},
+    dependencies=[Idempotent],
 )
 async def submit_rating(
     data: TokenRatingCreate, request: Request, session: SessionDep, principal: MaybeCaller
@@ -156,12 +158,23 @@ async def list_appeals(
     )
 
 
-@router.post("/appeals", response_model=AppealRead, status_code=status.HTTP_201_CREATED, summary="Dispute a rating")
+@router.post(
+    "/appeals",
+    response_model=AppealRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Dispute a rating",
+    dependencies=[Idempotent],
+)
 async def raise_appeal(data: AppealCreate, session: SessionDep, principal: Caller) -> AppealRead:
     return AppealRead.model_validate(await service.raise_appeal(session, data, principal, utcnow()))
 
 
-@router.post("/appeals/{appeal_id}/decision", response_model=AppealRead, summary="The department decides")
+@router.post(
+    "/appeals/{appeal_id}/decision",
+    response_model=AppealRead,
+    summary="The department decides",
+    dependencies=[Idempotent],
+)
 async def decide_appeal(
     appeal_id: uuid.UUID, data: AppealDecision, session: SessionDep, principal: Caller
 ) -> AppealRead:
@@ -182,6 +195,7 @@ async def get_rating(rating_id: uuid.UUID, session: SessionDep, principal: Calle
     response_model=FollowUpRead,
     status_code=status.HTTP_201_CREATED,
     summary="Record what the department did about a rating",
+    dependencies=[Idempotent],
 )
 async def record_follow_up(
     rating_id: uuid.UUID, data: FollowUpCreate, session: SessionDep, principal: Caller

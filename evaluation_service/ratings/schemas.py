@@ -9,11 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field
 COMMENT_MAX_LENGTH = 500
 
 
-class Channel(StrEnum):
+class RatingChannel(StrEnum):
+    """How the rating arrived (named apart from the ticket's channel: one name per schema in the merged
+    OpenAPI)."""
+
     link = "link"  # the resident opened the link on their own phone
     qr = "qr"  # the resident scanned the QR code the social worker showed
     in_person = "in_person"  # staff submitted on the resident's behalf, once the resident confirmed
     resident_app = "resident_app"  # the resident's app posted the token
+
+
+Channel = RatingChannel  # the service's own code's name for it
 
 
 class RatingScores(BaseModel):

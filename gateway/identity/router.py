@@ -1,12 +1,22 @@
 """The embedded mode's token issuer: OAuth2 password grant over the seeded demo users.
 
 Switched off in production, where tokens come from the district's OIDC provider.
+
+Two kinds of demo user: the eight named ones in `demo_users.json` (`resident`, `social_worker`, ...), and
+every seeded person, whose login names their station or department (`sw-75629278-1`, `dep-0ee81cbf-1`,
+`res-75629278-3`; catalog_service/demo/logins.py). The gateway imports no service, so it asks the
+catalogue who such a login names through the same upstream it forwards requests to
+(`GET /internal/demo-logins/{username}`: in process in the embedded mode, HTTP otherwise; not in the
+route table, so unreachable from outside). Every demo password is `demo-<username>`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
+import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -15,12 +25,17 @@ from typing import Annotated, Any
 
 import bcrypt
 from fastapi import APIRouter, Form, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.auth import issue_token
 from shared.errors import Problem
 
 DEMO_USERS_FILE = Path(__file__).with_name("demo_users.json")
+# The seeded people's logins (catalog_service/demo/logins.py); anything else is not looked up.
+SEEDED_LOGIN = re.compile(r"(rc|jr|sw|sec|dep|res)-[0-9a-f]{8}-[0-9]{1,4}")
+LOOKUP_TIMEOUT_SECONDS = 5.0
+
+logger = logging.getLogger("gateway.identity")
 
 router = APIRouter(tags=["identity"])
 
@@ -55,6 +70,36 @@ def demo_users() -> dict[str, DemoUser]:
 _DUMMY_HASH = bcrypt.hashpw(b"unknown-user", bcrypt.gensalt(rounds=10))
 
 
+async def _seeded_person(request: Request, username: str) -> DemoUser | None:
+    """The seeded person a login names, as the catalogue tells (None when it names nobody)."""
+    upstream = getattr(request.app.state, "upstreams", {}).get("catalog")
+    if upstream is None:
+        return None
+    try:
+        status, found = await upstream.get_json(f"/internal/demo-logins/{username}", LOOKUP_TIMEOUT_SECONDS)
+    except Exception as error:  # the catalogue is away: the login cannot be checked
+        logger.warning("demo login lookup failed", extra={"error": repr(error)})
+        return None
+    if status != 200 or not isinstance(found, dict):
+        return None
+    return DemoUser(
+        username=username,
+        password_hash=b"",
+        subject=str(found["subject"]),
+        name=str(found["name"]),
+        roles=tuple(found["roles"]),
+        scope={str(key): str(value) for key, value in (found.get("scope") or {}).items()},
+    )
+
+
+class TokenRequest(BaseModel):
+    """The OAuth2 password grant's form (a named model, so generated clients get a real type)."""
+
+    username: str = Field(max_length=100)
+    password: str = Field(max_length=200)
+    grant_type: str = Field("password", pattern="^password$")
+
+
 class TokenResponse(BaseModel):
     access_token: str
     token_type: str = "bearer"
@@ -66,19 +111,20 @@ class InvalidGrant(Problem):
 
 
 @router.post("/auth/token", response_model=TokenResponse, summary="Get a token (embedded mode's demo users)")
-async def token(
-    request: Request,
-    username: Annotated[str, Form(max_length=100)],
-    password: Annotated[str, Form(max_length=200)],
-    grant_type: Annotated[str, Form(pattern="^password$")] = "password",
-) -> Any:
+async def token(request: Request, form: Annotated[TokenRequest, Form()]) -> Any:
+    username, password = form.username, form.password
     settings = request.app.state.settings
     if not settings.token_issuer_enabled:
         raise Problem("Tokens come from the district's identity provider.", code="issuer_disabled", status=404)
     user = demo_users().get(username)
     hashed = user.password_hash if user else _DUMMY_HASH
-    # bcrypt is slow on purpose; off the event loop so other requests keep flowing.
+    # bcrypt is slow on purpose; off the event loop so other requests keep flowing. A seeded person's
+    # password is derived (`demo-<username>`) and compared in constant time, after the same bcrypt
+    # round, so neither kind of login answers faster than an unknown one.
     matches = await asyncio.to_thread(bcrypt.checkpw, password.encode(), hashed)
+    if user is None and SEEDED_LOGIN.fullmatch(username):
+        user = await _seeded_person(request, username)
+        matches = user is not None and hmac.compare_digest(password.encode(), f"demo-{username}".encode())
     if not matches or user is None:
         raise InvalidGrant("Unknown user or wrong password.")
     lifetime = timedelta(minutes=settings.token_lifetime_minutes)

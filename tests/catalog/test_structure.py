@@ -79,7 +79,7 @@ def _new_station(**overrides) -> dict:
 
 
 async def test_demo_structure_holds_the_district(api):
-    subdistricts = (await api.get("/api/v1/subdistricts")).json()
+    subdistricts = (await api.get("/api/v1/subdistricts")).json()["items"]
     assert len(subdistricts) == 36
     station = (await api.get(f"/api/v1/stations/{DEMO_STATION_ID}")).json()
     assert station["community_id"] == DEMO_COMMUNITY_ID

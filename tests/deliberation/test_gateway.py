@@ -12,8 +12,8 @@ async def test_published_projects_and_minutes_are_readable_without_a_token(clien
     project = await client.get(f"/api/v1/projects/{MICRO_PARK_ID}")
     assert project.status_code == 200, project.text
     assert project.json()["stage"] == "closed"
-    meetings = (await client.get(f"/api/v1/projects/{MICRO_PARK_ID}/meetings")).json()
-    hearing = (await client.get(f"/api/v1/meetings/{meetings[0]['id']}")).json()
+    meetings = (await client.get(f"/api/v1/projects/{MICRO_PARK_ID}/meetings")).json()["items"]
+    hearing = (await client.get(f"/api/v1/meetings/{meetings[-1]['id']}")).json()  # latest first: the hearing last
     assert hearing["minutes"] and hearing["motions"][0]["yes_count"] >= 1
 
 
@@ -25,8 +25,8 @@ async def test_the_station_calendar_is_served_through_the_gateway(client):
 
 async def test_the_demo_resident_cannot_vote_without_being_checked_in(client):
     token = (await client.post("/auth/token", data={"username": "resident", "password": "demo-resident"})).json()
-    meetings = (await client.get(f"/api/v1/projects/{MICRO_PARK_ID}/meetings")).json()
-    hearing = (await client.get(f"/api/v1/meetings/{meetings[0]['id']}")).json()
+    meetings = (await client.get(f"/api/v1/projects/{MICRO_PARK_ID}/meetings")).json()["items"]
+    hearing = (await client.get(f"/api/v1/meetings/{meetings[-1]['id']}")).json()  # latest first: the hearing last
     response = await client.post(
         f"/api/v1/meetings/{hearing['id']}/motions/{hearing['motions'][0]['id']}/votes",
         headers={"Authorization": f"Bearer {token['access_token']}"},

@@ -32,17 +32,17 @@ async def test_the_micro_park_went_through_all_three_meetings(deliberation):
     assert (project["stage"], project["hearing_passed"], project["review_accepted"]) == ("closed", True, True)
     assert project["station_id"] == STATION_ID and project["progress_percent"] == 100
     assert all(m["completed_date"] for m in project["milestones"])
-    meetings = (await deliberation.http.get(f"/api/v1/projects/{MICRO_PARK_ID}/meetings")).json()
-    assert [m["kind"] for m in meetings] == ["hearing", "coordination", "review"]
+    meetings = (await deliberation.http.get(f"/api/v1/projects/{MICRO_PARK_ID}/meetings")).json()["items"]
+    assert [m["kind"] for m in meetings] == ["review", "coordination", "hearing"]  # latest first
     for summary in meetings:
         meeting = (await deliberation.http.get(f"/api/v1/meetings/{summary['id']}")).json()
         assert meeting["state"] == "closed" and meeting["minutes"] and meeting["attendee_count"]
         assert all(m["passed"] for m in meeting["motions"])
-    review = (await deliberation.http.get(f"/api/v1/meetings/{meetings[2]['id']}")).json()
+    review = (await deliberation.http.get(f"/api/v1/meetings/{meetings[0]['id']}")).json()
     assert review["ratings"]["count"] == 7 and review["ratings"]["mean"] is not None
     trail = (await deliberation.http.get(f"/api/v1/projects/{MICRO_PARK_ID}/audit", params={"limit": 200})).json()
     stages = [(e["old_value"], e["new_value"]) for e in trail["items"] if e["field"] == "stage"]
-    assert stages == [
+    assert stages[::-1] == [  # newest first
         (None, "proposed"),
         ("proposed", "hearing"),
         ("hearing", "approved"),

@@ -15,7 +15,7 @@ async def test_decisions_vote_counts_and_minutes_are_public(deliberation):
     hearing = await deliberation.decide(project["id"], "hearing", ["yes"] * 8 + ["no"] * 2)
     public_project = (await deliberation.http.get(f"/api/v1/projects/{project['id']}")).json()
     assert (public_project["stage"], public_project["hearing_passed"]) == ("approved", True)
-    meetings = (await deliberation.http.get(f"/api/v1/projects/{project['id']}/meetings")).json()
+    meetings = (await deliberation.http.get(f"/api/v1/projects/{project['id']}/meetings")).json()["items"]
     assert [m["id"] for m in meetings] == [hearing["id"]]
     public_meeting = (await deliberation.http.get(f"/api/v1/meetings/{hearing['id']}")).json()
     assert public_meeting["minutes"] == "会议纪要：表决通过。"

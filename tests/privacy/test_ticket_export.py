@@ -40,8 +40,9 @@ async def test_every_row_arrives_across_many_batches_masked_and_safe(http, stati
     ]
     response = await http.get("/api/v1/tickets/export.csv", headers=station.headers("receptionist"))
     rows = _rows(response)
-    assert [row["id"] for row in rows] == [ticket["id"] for ticket in raised]  # 8 rows through batches of 3
-    for number, row in enumerate(rows):
+    # 8 rows through batches of 3, newest first as in the list
+    assert [row["id"] for row in rows] == [ticket["id"] for ticket in reversed(raised)]
+    for number, row in zip(reversed(range(8)), rows, strict=True):
         assert row["description"] == f'\'=HYPERLINK("http://x") 我是欧*** Tel.138****2222 第{number}件'
         assert (row["resident_name"], row["resident_phone"]) == ("欧***", "139****5678")
     assert "欧阳娜娜" not in response.text and "13800002222" not in response.text

@@ -114,11 +114,11 @@ async def test_the_handler_reads_every_free_text_in_full_and_each_response_is_re
     assert [change["note"] for change in detail["history"] if change["note"]] == [NOTE]
     assert detail["video_links"][0]["notes"] == VIDEO_NOTES and detail["contact_masked"] is False
     history = await http.get(f"{url}/history", headers=handler)
-    assert NOTE in [change["note"] for change in history.json()]
+    assert NOTE in [change["note"] for change in history.json()["items"]]
     links = await http.get(f"{url}/video-links", headers=handler)
-    assert links.json()[0]["notes"] == VIDEO_NOTES
+    assert links.json()["items"][0]["notes"] == VIDEO_NOTES
     reads = await _reads(http, ticket_id=ticket["id"], read_from=local(2026, 9, 14, 11, 0).isoformat())
-    assert [read["endpoint"] for read in reads] == [
+    assert [read["endpoint"] for read in reads][::-1] == [  # newest first
         "GET /api/v1/tickets/{ticket_id}",
         "GET /api/v1/tickets/{ticket_id}/history",
         "GET /api/v1/tickets/{ticket_id}/video-links",
@@ -138,10 +138,10 @@ async def test_a_phone_typed_into_a_note_of_a_ticket_without_contact_is_masked_a
     note = f"住户说请打 {TYPED_PHONE[:3]}-{TYPED_PHONE[3:7]}-{TYPED_PHONE[7:]}"
     await http.post(f"{url}/transitions", headers=handler, json={"action": "accept", "note": note})
     colleague = await http.get(f"{url}/history", headers=station.headers("social_worker", station.social_workers[1]))
-    assert "住户说请打 138-****-2222" in [change["note"] for change in colleague.json()]
+    assert "住户说请打 138-****-2222" in [change["note"] for change in colleague.json()["items"]]
     clock.set(local(2026, 9, 14, 11, 0))
     full = await http.get(f"{url}/history", headers=handler)
-    assert note in [change["note"] for change in full.json()]
+    assert note in [change["note"] for change in full.json()["items"]]
     reads = await _reads(http, ticket_id=ticket["id"], read_from=local(2026, 9, 14, 11, 0).isoformat())
     assert [(read["endpoint"], read["reader_id"]) for read in reads] == [
         ("GET /api/v1/tickets/{ticket_id}/history", station.receptionist)

@@ -124,11 +124,11 @@ async def test_the_handler_sees_the_full_contact_on_the_detail_and_each_read_is_
     assert (body["resident_name"], body["resident_phone"], body["description"]) == (NAME, PHONE, DESCRIPTION)
     assert body["contact_masked"] is False
     reads = await _reads(http, ticket_id=ticket["id"])
-    assert [(read["endpoint"], read["reader_id"]) for read in reads] == [
-        ("POST /api/v1/tickets", station.receptionist),
+    assert [(read["endpoint"], read["reader_id"]) for read in reads] == [  # newest first
         ("GET /api/v1/tickets/{ticket_id}", station.receptionist),
+        ("POST /api/v1/tickets", station.receptionist),
     ]
-    last = reads[-1]
+    last = reads[0]
     assert datetime.fromisoformat(last["read_at"]) == local(2026, 9, 14, 10, 30)
     assert last["reader_roles"] == ["receptionist"]
     assert last["station_id"] == station.id and last["ticket_id"] == ticket["id"]
@@ -141,9 +141,7 @@ async def test_the_handler_sees_the_full_contact_on_the_detail_and_each_read_is_
         json={"action": "accept"},
     )
     assert accepted.status_code == 200 and accepted.json()["resident_phone"] == PHONE
-    assert (await _reads(http, ticket_id=ticket["id"]))[-1][
-        "endpoint"
-    ] == "POST /api/v1/tickets/{ticket_id}/transitions"
+    assert (await _reads(http, ticket_id=ticket["id"]))[0]["endpoint"] == "POST /api/v1/tickets/{ticket_id}/transitions"
 
     # A colleague at the same desk sees the detail masked, and nothing is recorded for them.
     seen = await http.get(f"/api/v1/tickets/{ticket['id']}", headers=_colleague(station))

@@ -253,6 +253,9 @@ class World:
     async def build_none(self) -> Target:
         return Target({})
 
+    async def build_problem_type(self) -> Target:
+        return Target({"code": "ticket_not_found"})  # the gateway's page of one reason code
+
     async def build_home(self) -> Target:
         return Target(
             {

@@ -30,7 +30,7 @@ async def test_a_ticket_walks_the_whole_lifecycle_and_every_step_is_in_the_histo
         response = await _act(http, ticket["id"], action, owner, note=f"step {minute}")
         assert response.status_code == 200, response.text
         assert response.json()["status"] == state
-    history = (await http.get(f"/api/v1/tickets/{ticket['id']}/history", headers=owner)).json()
+    history = (await http.get(f"/api/v1/tickets/{ticket['id']}/history", headers=owner)).json()["items"][::-1]
     states = [(change["from_value"], change["to_value"]) for change in history if change["kind"] == "state"]
     assert states == [
         (None, "new"),
@@ -121,7 +121,7 @@ async def test_desk_close_handles_accept_resolve_close_and_names_who_completed_i
     assert closed.json()["completed_by"] == station.social_workers[0]
     history = (
         await http.get(f"/api/v1/tickets/{ticket['id']}/history", headers=station.headers("receptionist"))
-    ).json()
+    ).json()["items"][::-1]  # newest first
     assert [change["reason"] for change in history if change["kind"] == "state"][1:] == [
         "handled_at_desk",
         "handled_at_desk",

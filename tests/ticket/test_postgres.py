@@ -75,8 +75,8 @@ async def test_two_accepts_at_once_one_wins_the_other_gets_409(pg_app, pg_http):
     }
     history = (
         await pg_http.get(f"/api/v1/tickets/{ticket_id}/history", headers=station.headers("receptionist"))
-    ).json()
-    assert [change["to_value"] for change in history if change["kind"] == "state"] == ["new", "accepted"]
+    ).json()["items"]
+    assert [change["to_value"] for change in history if change["kind"] == "state"] == ["accepted", "new"]
 
 
 async def test_two_checkers_at_once_report_a_breach_once(pg_app, pg_http):

@@ -50,7 +50,14 @@ async def test_outside_opening_hours_it_waits_for_the_next_shift_and_says_when_t
     ticket = response.json()
     assert ticket["owner_id"] == station.receptionist  # Monday morning's duty person
     assert datetime.fromisoformat(ticket["waits_until"]) == local(2026, 9, 14, 9, 0)
-    assert datetime.fromisoformat(ticket["waits_until"]).isoformat() in ticket["notice"]
+    # Told in the resident's language and the station's time (issue 13): 09:00 Shanghai, not 01:00 UTC.
+    assert ticket["notice"] == "服务站现在休息，您的诉求将在服务站开门后（9月14日 09:00）受理。"
+    english = await http.get(
+        f"/api/v1/tickets/{ticket['id']}", headers={**bearer("resident", "resident-8"), "Accept-Language": "en-GB"}
+    )
+    assert english.json()["notice"] == (
+        "The station is closed now; your request will be taken up when it opens (Sep 14, 09:00, station time)."
+    )
     assert next(change for change in ticket["history"] if change["kind"] == "owner")["reason"] == "next_shift"
     # The acceptance clock only runs in working minutes: due 30 minutes after Monday opens.
     assert datetime.fromisoformat(ticket["acceptance_due_at"]) == local(2026, 9, 14, 9, 30)

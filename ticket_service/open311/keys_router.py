@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import Principal, Role, require_roles
 from shared.errors import NotFound
+from shared.pagination import Page, PageParameters, keyset_page, page_parameters
 from shared.service import SessionDep
 from ticket_service.open311.keys import hash_key, new_key
 from ticket_service.open311.models import ApiKey
@@ -56,10 +57,12 @@ async def issue(data: ApiKeyCreate, session: SessionDep, principal: Admin) -> Ap
     return ApiKeyIssued(**ApiKeyRead.model_validate(row).model_dump(), api_key=key)
 
 
-@router.get("", response_model=list[ApiKeyRead], summary="Keys (never the keys themselves)")
-async def list_keys(session: SessionDep, principal: Admin) -> list[ApiKeyRead]:
-    rows = await session.scalars(sa.select(ApiKey).order_by(ApiKey.created_at))
-    return [ApiKeyRead.model_validate(row) for row in rows]
+@router.get("", response_model=Page[ApiKeyRead], summary="Keys (never the keys themselves), newest first")
+async def list_keys(
+    session: SessionDep, principal: Admin, page: Annotated[PageParameters, Depends(page_parameters)]
+) -> Page[ApiKeyRead]:
+    rows, next_cursor = await keyset_page(session, sa.select(ApiKey), ApiKey.id, page)
+    return Page(items=[ApiKeyRead.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a key")

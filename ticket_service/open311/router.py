@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.errors import Problem
+from shared.idempotency import IdempotentRoute, idempotent
 from shared.privacy import mask_text
 from shared.service import SessionDep
 from ticket_service.clock import Now
@@ -67,7 +68,16 @@ OPEN311_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "Not found (Open311 errors)", **_ERROR_CONTENT},
 }
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=OPEN311_RESPONSES)
+router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=OPEN311_RESPONSES, route_class=IdempotentRoute)
+
+
+async def open311_caller(request: Request, session: AsyncSession) -> str | None:
+    """An Open311 POST's Idempotency-Key belongs to the integration whose api_key sent it."""
+    form = await request.form()
+    api_key = form.get("api_key")
+    key = await find_active(session, api_key.strip()) if isinstance(api_key, str) else None
+    return f"open311:{key.client_id}" if key is not None else None
+
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-25T00:00:00+08:00"
@@ -81,6 +91,76 @@ MAX_PAGE = 10_000
 DEFAULT_WINDOW = timedelta(days=90)
 CLOSED = {"resolved", "closed", "cancelled"}
 NEAREST_STATION_KM = 10.0
+
+
+def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+# The spec's parameters, read from the query by hand (so errors keep the spec's shape): declared here so
+# clients generated from /openapi.json can send them.
+JURISDICTION = _query("jurisdiction_id", "This endpoint's jurisdiction (optional: it serves one).")
+API_KEY = _query("api_key", "An integration's key: reads as that integration (more detail, larger pages).")
+REQUESTS_QUERY = [
+    JURISDICTION,
+    API_KEY,
+    _query("service_request_id", "Comma-separated request ids; when given, the other filters are ignored."),
+    _query("service_code", "Comma-separated service codes."),
+    _query("start_date", "Earliest request time (W3C datetime with zone).", type="string", format="date-time"),
+    _query(
+        "end_date", "Latest request time; with start_date at most 90 days apart.", type="string", format="date-time"
+    ),
+    _query(
+        "status", "open, closed, or both comma-separated.", type="string", pattern="^(open|closed)(,(open|closed))?$"
+    ),
+    _query("page", "Page number, from 1.", type="integer", minimum=1, maximum=MAX_PAGE),
+    _query(
+        "page_size",
+        f"Requests per page ({DEFAULT_PAGE_SIZE} by default; at most {PUBLIC_MAX_PAGE_SIZE}, "
+        f"{INTEGRATION_MAX_PAGE_SIZE} with an api_key).",
+        type="integer",
+        minimum=1,
+        maximum=INTEGRATION_MAX_PAGE_SIZE,
+    ),
+]
+_FORM_FIELDS: dict[str, dict[str, Any]] = {
+    "jurisdiction_id": {"type": "string"},
+    "api_key": {"type": "string"},
+    "service_code": {"type": "string"},
+    "lat": {"type": "number", "minimum": -90, "maximum": 90},
+    "long": {"type": "number", "minimum": -180, "maximum": 180},
+    "address_string": {"type": "string"},
+    "address_id": {"type": "string"},
+    "email": {"type": "string"},
+    "device_id": {"type": "string"},
+    "account_id": {"type": "string"},
+    "first_name": {"type": "string"},
+    "last_name": {"type": "string"},
+    "phone": {"type": "string"},
+    "description": {"type": "string", "maxLength": 4000},
+    "media_url": {"type": "string"},
+    "attribute[station_id]": {"type": "string", "description": "The station that should handle it."},
+    "attribute[channel]": {"type": "string", "enum": ["web", "app"], "description": "web (default) or app."},
+}
+POST_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "title": "Open311RequestForm",
+                "type": "object",
+                "required": ["api_key", "service_code"],
+                "properties": _FORM_FIELDS,
+            }
+        }
+    },
+}
 
 
 def _params(request: Request) -> dict[str, str]:
@@ -108,7 +188,7 @@ def _datetime(value: datetime | None) -> str | None:
 # --- discovery and services ------------------------------------------------------------------------
 
 
-@router.get("/discovery.{fmt}", summary="Open311 discovery")
+@router.get("/discovery.{fmt}", summary="Open311 discovery", openapi_extra={"parameters": [JURISDICTION]})
 async def discovery(fmt: str, request: Request, session: SessionDep) -> Response:
     async def work(fmt: str) -> Response:
         settings = request.app.state.runtime.settings
@@ -146,7 +226,11 @@ def _service(item) -> dict[str, Any]:
     }
 
 
-@router.get("/services.{fmt}", summary="Service list: the stations' service items")
+@router.get(
+    "/services.{fmt}",
+    summary="Service list: the stations' service items",
+    openapi_extra={"parameters": [JURISDICTION]},
+)
 async def services(fmt: str, request: Request, session: SessionDep) -> Response:
     async def work(fmt: str) -> Response:
         return render(fmt, [_service(item) for item in ITEMS], "services", "service")
@@ -154,7 +238,9 @@ async def services(fmt: str, request: Request, session: SessionDep) -> Response:
     return await _answer(request, fmt, session, work)
 
 
-@router.get("/services/{service_code}.{fmt}", summary="Service definition")
+@router.get(
+    "/services/{service_code}.{fmt}", summary="Service definition", openapi_extra={"parameters": [JURISDICTION]}
+)
 async def service_definition(service_code: str, fmt: str, request: Request, session: SessionDep) -> Response:
     async def work(fmt: str) -> Response:
         if service_code not in ITEM_BY_CODE:
@@ -277,7 +363,7 @@ def _parse_datetime(value: str, name: str) -> datetime:
     return parsed
 
 
-@router.get("/requests.{fmt}", summary="Service requests (tickets)")
+@router.get("/requests.{fmt}", summary="Service requests (tickets)", openapi_extra={"parameters": REQUESTS_QUERY})
 async def get_requests(fmt: str, request: Request, session: SessionDep, now: Now) -> Response:
     async def work(fmt: str) -> Response:
         params = _params(request)
@@ -335,7 +421,11 @@ async def get_requests(fmt: str, request: Request, session: SessionDep, now: Now
     return await _answer(request, fmt, session, work)
 
 
-@router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
+@router.get(
+    "/requests/{service_request_id}.{fmt}",
+    summary="One service request",
+    openapi_extra={"parameters": [JURISDICTION, API_KEY]},
+)
 async def get_request(service_request_id: str, fmt: str, request: Request, session: SessionDep) -> Response:
     async def work(fmt: str) -> Response:
         try:
@@ -351,7 +441,11 @@ async def get_request(service_request_id: str, fmt: str, request: Request, sessi
     return await _answer(request, fmt, session, work)
 
 
-@router.get("/tokens/{token}.{fmt}", summary="The request id for a POST's token")
+@router.get(
+    "/tokens/{token}.{fmt}",
+    summary="The request id for a POST's token",
+    openapi_extra={"parameters": [JURISDICTION]},
+)
 async def get_token(token: str, fmt: str, request: Request, session: SessionDep) -> Response:
     async def work(fmt: str) -> Response:
         ticket = await session.scalar(sa.select(Ticket).where(Ticket.open311_token == token)) if token else None
@@ -402,7 +496,12 @@ async def _station_for(session: AsyncSession, form: dict[str, str], lat: float |
     return nearest
 
 
-@router.post("/requests.{fmt}", summary="Create a service request (form fields; needs api_key)")
+@router.post(
+    "/requests.{fmt}",
+    summary="Create a service request (form fields; needs api_key)",
+    openapi_extra={"requestBody": POST_REQUEST_BODY},
+    dependencies=[idempotent(caller=open311_caller)],
+)
 async def post_request(fmt: str, request: Request, session: SessionDep, now: Now) -> Response:
     async def work(fmt: str) -> Response:
         raw = await request.form()
@@ -454,14 +553,14 @@ async def post_request(fmt: str, request: Request, session: SessionDep, now: Now
             raise Open311Error(400, f"{field}: {first.get('msg', 'invalid')}") from None
         principal = Principal(user_id=key.client_id, roles=frozenset({Role.integration_client.value}))
         try:
-            ticket, _ = await service.create_ticket(session, data, principal, now, await sla_policy(request))
+            ticket = await service.create_ticket(session, data, principal, now, await sla_policy(request))
         except Problem as problem:
             raise Open311Error(403 if problem.status == 403 else 400, problem.detail) from None
         answer = [
             {
                 "service_request_id": str(ticket.id),
                 "token": ticket.open311_token,
-                "service_notice": service.notice(ticket, now) or "",
+                "service_notice": await service.notice(session, ticket, now) or "",
                 "account_id": ticket.resident_id,
             }
         ]

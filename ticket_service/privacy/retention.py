@@ -4,7 +4,8 @@
 Removed: the resident's name, phone and account, the description (replaced by a notice), the exact
 address and the photos; coordinates are rounded to about 100 m; phone numbers, e-mail addresses and
 the ticket's names in the history's and video links' notes and the on-site office's outcome are
-masked; the contact-read log keeps who read what, but no longer whose; idempotency records go.
+masked; the contact-read log keeps who read what, but no longer whose. (Answers stored for an
+Idempotency-Key are purged by the kernel 24 hours after their request, long before.)
 Kept: station, community, category, item, channel, states, owners, every time and SLA figure, the
 history's rows. Nothing is published: the anonymised ticket says nothing new to other services, and
 no event ever carried the contact.
@@ -28,10 +29,11 @@ from shared.database import Database
 from shared.ids import utcnow
 from shared.periodic import BatchedPass
 from shared.settings import ServiceSettings
+from shared.sync import record_tombstone
 from ticket_service.privacy.masking import ANONYMISED_DESCRIPTION, masked_text, round_coordinate, ticket_names
 from ticket_service.privacy.models import ContactRead
 from ticket_service.tickets.lifecycle import TicketState
-from ticket_service.tickets.models import IdempotencyRecord, Ticket, TicketChange, VideoLinkSession
+from ticket_service.tickets.models import Ticket, TicketChange, VideoLinkSession
 
 DEFAULT_BATCH_SIZE = 200
 
@@ -94,6 +96,8 @@ async def anonymise_batch(
     names = {ticket.id: ticket_names(ticket) for ticket in tickets}
     for ticket in tickets:
         anonymise_ticket(ticket, now)
+        # Offline apps drop their cached copy (contact, description) on their next sync.
+        record_tombstone(session, ticket, "anonymised")
     ids = list(names)
     await _mask_notes(session, TicketChange.__table__, "note", names)
     await _mask_notes(session, VideoLinkSession.__table__, "notes", names)
@@ -101,9 +105,6 @@ async def anonymise_batch(
         sa.update(ContactRead.__table__)
         .where(ContactRead.__table__.c.ticket_id.in_(ids))
         .values(resident_id=None, resident_name_masked=None, resident_phone_masked=None)
-    )
-    await session.execute(
-        sa.delete(IdempotencyRecord.__table__).where(IdempotencyRecord.__table__.c.ticket_id.in_(ids))
     )
     return len(tickets)
 

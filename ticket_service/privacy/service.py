@@ -19,12 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.context import current_request_id
 from shared.errors import Forbidden
+from shared.idempotency import StoredAnswer
 from shared.privacy import mask_name, mask_phone
 from ticket_service.access import works_at
 from ticket_service.privacy.masking import carries_contact, masked_contact, masked_text, ticket_names
@@ -135,6 +137,35 @@ async def record_read(
     session.add(row)
     await session.flush()
     return row
+
+
+async def record_replayed_reads(session: AsyncSession, request: Request, answer: StoredAnswer) -> None:
+    """An Idempotency-Key replay sends its caller the stored answer again: each full read the first answer
+    recorded is recorded again, under this request (shared/idempotency.py)."""
+    if answer.request_id is None:
+        return
+    first = await session.scalars(
+        sa.select(ContactRead).where(
+            ContactRead.reader_id == answer.caller, ContactRead.request_id == answer.request_id
+        )
+    )
+    now = request.app.state.clock()
+    for read in first.all():
+        session.add(
+            ContactRead(
+                read_at=now,
+                reader_id=read.reader_id,
+                reader_roles=read.reader_roles,
+                ticket_id=read.ticket_id,
+                station_id=read.station_id,
+                resident_id=read.resident_id,
+                resident_name_masked=read.resident_name_masked,
+                resident_phone_masked=read.resident_phone_masked,
+                endpoint=endpoint_of(request)[:200],
+                request_id=current_request_id() or None,
+            )
+        )
+    await session.flush()
 
 
 async def read_for(

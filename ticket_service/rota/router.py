@@ -12,6 +12,7 @@ from pydantic import AwareDatetime
 
 from shared.auth import Principal, current_principal
 from shared.errors import Unprocessable
+from shared.idempotency import Idempotent, IdempotentRoute
 from shared.service import SessionDep
 from ticket_service.access import require_rota_manager, require_rota_reader
 from ticket_service.clock import Now
@@ -35,7 +36,7 @@ from ticket_service.rota.schemas import (
 from ticket_service.stations import repository as stations
 from ticket_service.stations.calendars import calendar_for
 
-router = APIRouter(prefix="/api/v1/duty-rota", tags=["duty rota"])
+router = APIRouter(prefix="/api/v1/duty-rota", tags=["duty rota"], route_class=IdempotentRoute)
 
 Caller = Annotated[Principal, Depends(current_principal)]
 Role = Annotated[str, Query(max_length=40, pattern=r"^[a-z][a-z0-9_]*$", description="Duty role.")]
@@ -139,7 +140,9 @@ async def effective_shifts(
     return EffectiveShifts(station_id=station.id, role=role, shifts=await _people(session, shifts))
 
 
-@router.post("/{station_id}/patterns", response_model=PatternRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{station_id}/patterns", response_model=PatternRead, status_code=status.HTTP_201_CREATED, dependencies=[Idempotent]
+)
 async def add_pattern(
     station_id: uuid.UUID, data: PatternCreate, session: SessionDep, principal: Caller, now: Now
 ) -> PatternRead:
@@ -164,7 +167,9 @@ async def add_pattern(
     return PatternRead.model_validate(row)
 
 
-@router.post("/{station_id}/shifts", response_model=ShiftRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{station_id}/shifts", response_model=ShiftRead, status_code=status.HTTP_201_CREATED, dependencies=[Idempotent]
+)
 async def add_shift(station_id: uuid.UUID, data: ShiftCreate, session: SessionDep, principal: Caller) -> ShiftRead:
     station = await _manager(session, station_id, principal)
     await service.check_person(session, station, data.person_id, "person_id")
@@ -183,7 +188,9 @@ async def add_shift(station_id: uuid.UUID, data: ShiftCreate, session: SessionDe
     return ShiftRead.model_validate(row)
 
 
-@router.post("/{station_id}/swaps", response_model=SwapRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{station_id}/swaps", response_model=SwapRead, status_code=status.HTTP_201_CREATED, dependencies=[Idempotent]
+)
 async def add_swap(station_id: uuid.UUID, data: SwapCreate, session: SessionDep, principal: Caller) -> SwapRead:
     station = await _manager(session, station_id, principal)
     await service.check_person(session, station, data.from_person_id, "from_person_id")
@@ -207,7 +214,9 @@ async def add_swap(station_id: uuid.UUID, data: SwapCreate, session: SessionDep,
     return SwapRead.model_validate(row)
 
 
-@router.post("/{station_id}/leave", response_model=LeaveRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{station_id}/leave", response_model=LeaveRead, status_code=status.HTTP_201_CREATED, dependencies=[Idempotent]
+)
 async def add_leave(station_id: uuid.UUID, data: LeaveCreate, session: SessionDep, principal: Caller) -> LeaveRead:
     station = await _manager(session, station_id, principal)
     await service.check_person(session, station, data.person_id, "person_id")

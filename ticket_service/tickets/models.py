@@ -8,12 +8,18 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.conditional import Versioned
 from shared.database import JSONType, UTCDateTime
 from shared.ids import new_id, utcnow
+from shared.sync import Synced
 from ticket_service.base import Base
 
 
-class Ticket(Base):
+class Ticket(Versioned, Synced, Base):
+    # Versioned: `version` rises with every UPDATE of the row, the version of its ETag (If-Match).
+    __sync_entity__ = "ticket"
+    # A ticket leaves its old owner's and (anonymised) resident's view: their apps get a tombstone.
+    __sync_scope__ = ("owner_id", "resident_id")
     __tablename__ = "ticket"
     __table_args__ = (
         # Lists: every scope is walked in id (= time) order, one index per scope (keyset pagination).
@@ -128,17 +134,3 @@ class VideoLinkSession(Base):
     notes: Mapped[str | None] = mapped_column(sa.String(2000))
     recorded_by: Mapped[str] = mapped_column(sa.String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class IdempotencyRecord(Base):
-    """A POST's Idempotency-Key: the first ticket it made, for this caller and this exact body."""
-
-    __tablename__ = "idempotency_record"
-    __table_args__ = (sa.UniqueConstraint("caller", "key"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    caller: Mapped[str] = mapped_column(sa.String(64))
-    key: Mapped[str] = mapped_column(sa.String(255))
-    request_hash: Mapped[str] = mapped_column(sa.String(64))
-    ticket_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("ticket.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

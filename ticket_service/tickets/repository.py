@@ -3,15 +3,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.pagination import PageParameters, keyset_page
+from shared.database import UTCDateTime
+from shared.pagination import Order, PageParameters, keyset_page
+from shared.sync import Changes, ChangesToken, changes_page
 from ticket_service.stations.models import StationCopy
 from ticket_service.tickets.lifecycle import OPEN_STATES
-from ticket_service.tickets.models import IdempotencyRecord, Ticket, TicketChange, VideoLinkSession
+from ticket_service.tickets.models import Ticket, TicketChange, VideoLinkSession
 
 OPEN = sorted(state.value for state in OPEN_STATES)
 
@@ -35,11 +37,6 @@ async def changes(session: AsyncSession, ticket_id: uuid.UUID) -> list[TicketCha
 async def video_links(session: AsyncSession, ticket_id: uuid.UUID) -> list[VideoLinkSession]:
     query = sa.select(VideoLinkSession).where(VideoLinkSession.ticket_id == ticket_id)
     return list(await session.scalars(query.order_by(VideoLinkSession.started_at)))
-
-
-async def idempotency_record(session: AsyncSession, caller: str, key: str) -> IdempotencyRecord | None:
-    query = sa.select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
-    return await session.scalar(query)
 
 
 async def open_ticket_counts(session: AsyncSession, owner_ids: Sequence[str]) -> dict[str, int]:
@@ -92,9 +89,29 @@ def filtered(query: sa.Select, filters: TicketFilters, now: datetime) -> sa.Sele
     if filters.created_to is not None:
         query = query.where(Ticket.created_at < filters.created_to)
     if filters.overdue is not None:
-        late = sa.and_(Ticket.status.in_(OPEN), sa.or_(Ticket.due_at <= now, Ticket.sla_breached_at.is_not(None)))
+        late = _late(now)
         query = query.where(late if filters.overdue else sa.not_(late))
     return query
+
+
+# Tickets without a running due time (accepted in time and paused, or finished) sort after every due one.
+_NO_DUE_TIME = datetime(2999, 12, 31, tzinfo=UTC)
+
+
+def _sort_orders() -> dict[str, Order]:
+    due = sa.func.coalesce(Ticket.due_at, sa.literal(_NO_DUE_TIME, UTCDateTime()))
+    return {
+        # UUIDv7 ids are creation order, and every scope has an index on (scope, id).
+        "created": [(Ticket.id, False)],
+        "-created": [(Ticket.id, True)],
+        "updated": [(Ticket.updated_at, False)],
+        "-updated": [(Ticket.updated_at, True)],
+        "due": [(due, False)],
+        "-due": [(due, True)],
+    }
+
+
+SORTS = tuple(_sort_orders())
 
 
 async def page_tickets(
@@ -103,11 +120,52 @@ async def page_tickets(
     scope: sa.ColumnElement[bool] | None,
     filters: TicketFilters,
     now: datetime,
+    sort: str = "-created",
 ) -> tuple[list[Ticket], str | None]:
     query = sa.select(Ticket)
     if scope is not None:
         query = query.where(scope)
-    return await keyset_page(session, filtered(query, filters, now), Ticket.id, parameters)
+    order = _sort_orders()[sort]
+    return await keyset_page(session, filtered(query, filters, now), Ticket.id, parameters, order=order, sort=sort)
+
+
+async def ticket_changes(
+    session: AsyncSession,
+    token: ChangesToken,
+    scope: sa.ColumnElement[bool] | None,
+    filters: TicketFilters,
+    now: datetime,
+    caller_keys: list[str] | None,
+) -> Changes:
+    """Offline sync: the caller's tickets changed since `token`, and what left their view."""
+    everything = sa.select(Ticket)
+    in_scope = everything.where(scope) if scope is not None else everything
+    return await changes_page(
+        session, Ticket, filtered(in_scope, filters, now), token, scope=in_scope, caller_keys=caller_keys
+    )
+
+
+def _late(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(Ticket.status.in_(OPEN), sa.or_(Ticket.due_at <= now, Ticket.sla_breached_at.is_not(None)))
+
+
+async def ticket_counts(
+    session: AsyncSession,
+    scope: sa.ColumnElement[bool] | None,
+    filters: TicketFilters,
+    now: datetime,
+    awaiting: sa.ColumnElement[bool],
+) -> tuple[dict[str, int], int, int, int]:
+    """By status, overdue, awaiting the caller, and the total: one query."""
+    query = sa.select(Ticket.status, sa.func.count(), sa.func.sum(sa.case((_late(now), 1), else_=0)))
+    query = query.add_columns(sa.func.sum(sa.case((awaiting, 1), else_=0)))
+    if scope is not None:
+        query = query.where(scope)
+    rows = (await session.execute(filtered(query, filters, now).group_by(Ticket.status))).all()
+    by_status = {status: count for status, count, _, _ in rows}
+    overdue = sum(int(late or 0) for _, _, late, _ in rows)
+    mine = sum(int(waiting or 0) for _, _, _, waiting in rows)
+    return by_status, overdue, mine, sum(by_status.values())
 
 
 async def due_for_sla_check(session: AsyncSession, now: datetime, limit: int, *, skip_locked: bool) -> list[Ticket]:

@@ -5,15 +5,18 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
 from shared.auth import Principal, current_principal
+from shared.conditional import IfMatch, Precondition, declare_version
 from shared.csv_safety import csv_line
 from shared.errors import Unprocessable
+from shared.idempotency import IdempotentRoute, idempotent
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
+from shared.sync import ChangesToken, SyncPage, changes_parameter
 from ticket_service.clock import Now
 from ticket_service.privacy import service as privacy
 from ticket_service.privacy.masking import masked_contact
@@ -27,19 +30,33 @@ from ticket_service.tickets.schemas import (
     OnsiteOfficeRequest,
     ServiceCategory,
     TicketClose,
+    TicketCounts,
     TicketCreate,
     TicketDetail,
     TicketRead,
-    TransitionRequest,
+    TicketSort,
+    TicketTransitionRequest,
     VideoLinkCreate,
     VideoLinkRead,
 )
 from ticket_service.tickets.sla import SlaPolicy
-from ticket_service.tickets.visibility import list_scope
+from ticket_service.tickets.visibility import awaiting, list_scope, sync_keys
 
-router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+# IdempotentRoute: every POST that acts takes an Idempotency-Key (shared/idempotency.py).
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], route_class=IdempotentRoute)
 
 Caller = Annotated[Principal, Depends(current_principal)]
+# A replayed answer may show the resident's contact in full again: its full reads are recorded again.
+TicketIdempotent = idempotent(on_replay=privacy.record_replayed_reads)
+
+
+async def current_ticket(
+    session, ticket_id: uuid.UUID, principal: Principal, precondition: Precondition | None
+) -> None:
+    """If-Match on a ticket's action: checked on the row locked for the action (404 before 412)."""
+    if precondition is not None:
+        ticket = await service.visible_ticket(session, ticket_id, principal, for_update=True)
+        precondition.require(ticket.version)
 
 
 async def sla_policy(request: Request) -> SlaPolicy:
@@ -54,6 +71,7 @@ async def detail(
     session, ticket: Ticket, now: datetime, principal: Principal, request: Request, *, new: bool = False
 ) -> TicketDetail:
     await session.flush()  # the sessions do not autoflush: the history shown includes this request's changes
+    declare_version(ticket.version)  # the ETag: this version, and the digest of the bytes this reader gets
     # The resident's contact and every free text in full only for whoever handles the matter, and then
     # recorded (one row for the response); masked for everyone else.
     view = await privacy.view_for(
@@ -69,7 +87,7 @@ async def detail(
     return TicketDetail(
         **view.ticket.model_dump(),
         allowed_actions=service.usable_actions(ticket),
-        notice=service.notice(ticket, now),
+        notice=await service.notice(session, ticket, now),
         history=view.history,
         video_links=view.video_links,
     )
@@ -81,7 +99,8 @@ async def detail(
     status_code=status.HTTP_201_CREATED,
     summary="Raise a ticket (first-inquiry rule picks the owner)",
     description="Send an `Idempotency-Key` header to make retries safe: the same key and body return the first "
-    "ticket (header `Idempotent-Replayed: true`); the same key with another body is 422.",
+    "answer (header `Idempotent-Replayed: true`); the same key with another body is 422.",
+    dependencies=[TicketIdempotent],
 )
 async def create_ticket(
     data: TicketCreate,
@@ -90,17 +109,9 @@ async def create_ticket(
     principal: Caller,
     now: Now,
     policy: Policy,
-    response: Response,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")
-    ] = None,
 ) -> TicketDetail:
-    ticket, replayed = await service.create_ticket(
-        session, data, principal, now, policy, idempotency_key=idempotency_key
-    )
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return await detail(session, ticket, now, principal, request, new=not replayed)
+    ticket = await service.create_ticket(session, data, principal, now, policy)
+    return await detail(session, ticket, now, principal, request, new=True)
 
 
 async def _filters(
@@ -139,16 +150,58 @@ async def _filters(
 Filters = Annotated[repository.TicketFilters, Depends(_filters)]
 
 
-@router.get("", response_model=Page[TicketRead], summary="Tickets the caller may see, filtered, keyset-paged")
+@router.get(
+    "",
+    response_model=SyncPage[TicketRead],
+    summary="Tickets the caller may see, filtered, keyset-paged, newest first",
+    description="`sort`: `created`, `updated`, `due` (the next SLA due time; none last), `-` for descending; "
+    "default `-created`. With `changes` (offline sync): the tickets changed since the token, oldest change "
+    "first, up to 1,000, and `tombstones` for tickets anonymised or gone out of the caller's view or filters; "
+    "keep `changes` from the answer, and call again at once while `next_cursor` is not null.",
+)
 async def list_tickets(
     session: SessionDep,
     principal: Caller,
     now: Now,
     filters: Filters,
     page: Annotated[PageParameters, Depends(page_parameters)],
-) -> Page[TicketRead]:
-    items, next_cursor = await repository.page_tickets(session, page, list_scope(principal), filters, now)
-    return Page(items=[privacy.masked_read(item) for item in items], next_cursor=next_cursor)
+    sort: Annotated[TicketSort, Query(description="Order: created, updated, due; `-` for descending.")] = (
+        TicketSort.CREATED_DESCENDING
+    ),
+    changes: Annotated[ChangesToken | None, Depends(changes_parameter)] = None,
+) -> SyncPage[TicketRead]:
+    scope = list_scope(principal)
+    if changes is not None:
+        found = await repository.ticket_changes(
+            session, changes, scope, filters, now, sync_keys(principal, filters.station_id, filters.owner_id)
+        )
+        return SyncPage(
+            items=[privacy.masked_read(item) for item in found.rows],
+            next_cursor=found.token if found.more else None,
+            tombstones=found.tombstones,
+            changes=found.token,
+        )
+    items, next_cursor = await repository.page_tickets(session, page, scope, filters, now, sort.value)
+    return SyncPage(items=[privacy.masked_read(item) for item in items], next_cursor=next_cursor)
+
+
+@router.get(
+    "/counts",
+    response_model=TicketCounts,
+    summary="Badges: the tickets the caller may see by status, overdue, and awaiting the caller",
+    description="Takes the list's filters (e.g. `station_id`). Awaiting me: owned by the caller (or the "
+    "caller's department) and not yet accepted (new or reopened).",
+)
+async def ticket_counts(session: SessionDep, principal: Caller, now: Now, filters: Filters) -> TicketCounts:
+    by_status, overdue, waiting, total = await repository.ticket_counts(
+        session, list_scope(principal), filters, now, awaiting(principal)
+    )
+    return TicketCounts(
+        by_status={state.value: by_status.get(state.value, 0) for state in TicketState},
+        overdue=overdue,
+        awaiting_me=waiting,
+        total=total,
+    )
 
 
 CSV_COLUMNS = (
@@ -198,7 +251,7 @@ async def export_csv(
                 return
             # Each further batch in a short session of its own: a slow download holds no transaction
             # and no connection, and memory stays one batch whatever the row count.
-            cursor = PageParameters(limit=batch.limit, cursor=items[-1].id)
+            cursor = PageParameters(limit=batch.limit, cursor=more)
             async with runtime.database.sessionmaker() as batch_session:
                 items, more = await repository.page_tickets(batch_session, cursor, scope, filters, now)
 
@@ -216,32 +269,39 @@ async def get_ticket(
     return await detail(session, await service.visible_ticket(session, ticket_id, principal), now, principal, request)
 
 
-@router.get("/{ticket_id}/history", response_model=list[ChangeRead], summary="Append-only history")
+@router.get(
+    "/{ticket_id}/history",
+    response_model=Page[ChangeRead],
+    summary="Append-only history, newest first (whole: `next_cursor` is null)",
+)
 async def get_history(
     ticket_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller, now: Now
-) -> list[ChangeRead]:
+) -> Page[ChangeRead]:
     ticket = await service.visible_ticket(session, ticket_id, principal)
     changes = await repository.changes(session, ticket.id)
     view = await privacy.view_for(
         session, ticket, principal, now, privacy.endpoint_of(request), read=False, changes=changes
     )
-    return view.history
+    return Page(items=view.history[::-1], next_cursor=None)
 
 
 @router.post(
     "/{ticket_id}/transitions",
     response_model=TicketDetail,
     summary="Move the ticket through its lifecycle (409 with a reason code when not allowed)",
+    dependencies=[TicketIdempotent],
 )
 async def transition(
     ticket_id: uuid.UUID,
-    data: TransitionRequest,
+    data: TicketTransitionRequest,
     request: Request,
     session: SessionDep,
     principal: Caller,
     now: Now,
     policy: Policy,
+    precondition: IfMatch,
 ) -> TicketDetail:
+    await current_ticket(session, ticket_id, principal, precondition)
     ticket = await service.act(
         session, ticket_id, data.action, principal, now, policy, note=data.note, completed_by=data.completed_by
     )
@@ -252,6 +312,7 @@ async def transition(
     "/{ticket_id}/close",
     response_model=TicketRead,
     summary="Close a ticket (a new or accepted one is handled at the desk: accept, resolve, close)",
+    dependencies=[TicketIdempotent],
 )
 async def close_ticket(
     ticket_id: uuid.UUID,
@@ -261,12 +322,21 @@ async def close_ticket(
     principal: Caller,
     now: Now,
     policy: Policy,
+    precondition: IfMatch,
 ) -> TicketRead:
+    await current_ticket(session, ticket_id, principal, precondition)
     ticket = await service.close_ticket(session, ticket_id, data, principal, now, policy)
+    await session.flush()
+    declare_version(ticket.version)
     return await privacy.read_for(session, ticket, principal, now, privacy.endpoint_of(request))
 
 
-@router.post("/{ticket_id}/designate", response_model=TicketDetail, summary="Designated rule: name a social worker")
+@router.post(
+    "/{ticket_id}/designate",
+    response_model=TicketDetail,
+    summary="Designated rule: name a social worker",
+    dependencies=[TicketIdempotent],
+)
 async def designate(
     ticket_id: uuid.UUID,
     data: DesignateRequest,
@@ -275,7 +345,9 @@ async def designate(
     principal: Caller,
     now: Now,
     policy: Policy,
+    precondition: IfMatch,
 ) -> TicketDetail:
+    await current_ticket(session, ticket_id, principal, precondition)
     ticket = await service.designate_ticket(session, ticket_id, data, principal, now, policy)
     return await detail(session, ticket, now, principal, request)
 
@@ -284,6 +356,7 @@ async def designate(
     "/{ticket_id}/backstop",
     response_model=TicketDetail,
     summary="Backstop rule: the secretary names a person or department, or claims it",
+    dependencies=[TicketIdempotent],
 )
 async def backstop(
     ticket_id: uuid.UUID,
@@ -293,7 +366,9 @@ async def backstop(
     principal: Caller,
     now: Now,
     policy: Policy,
+    precondition: IfMatch,
 ) -> TicketDetail:
+    await current_ticket(session, ticket_id, principal, precondition)
     ticket = await service.backstop_ticket(session, ticket_id, data, principal, now, policy)
     return await detail(session, ticket, now, principal, request)
 
@@ -303,10 +378,18 @@ async def backstop(
     response_model=TicketDetail,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Raise a backstop ticket to an on-site office (deliberation service)",
+    dependencies=[TicketIdempotent],
 )
 async def onsite_office(
-    ticket_id: uuid.UUID, data: OnsiteOfficeRequest, request: Request, session: SessionDep, principal: Caller, now: Now
+    ticket_id: uuid.UUID,
+    data: OnsiteOfficeRequest,
+    request: Request,
+    session: SessionDep,
+    principal: Caller,
+    now: Now,
+    precondition: IfMatch,
 ) -> TicketDetail:
+    await current_ticket(session, ticket_id, principal, precondition)
     ticket = await service.request_onsite_office(session, ticket_id, data, principal, now)
     return await detail(session, ticket, now, principal, request)
 
@@ -316,10 +399,18 @@ async def onsite_office(
     response_model=VideoLinkRead,
     status_code=status.HTTP_201_CREATED,
     summary="Record a handling by video link with the acceptance centre",
+    dependencies=[TicketIdempotent],
 )
 async def add_video_link(
-    ticket_id: uuid.UUID, data: VideoLinkCreate, request: Request, session: SessionDep, principal: Caller, now: Now
+    ticket_id: uuid.UUID,
+    data: VideoLinkCreate,
+    request: Request,
+    session: SessionDep,
+    principal: Caller,
+    now: Now,
+    precondition: IfMatch,
 ) -> VideoLinkRead:
+    await current_ticket(session, ticket_id, principal, precondition)
     link = await service.record_video_link(session, ticket_id, data, principal, now)
     ticket = await service.visible_ticket(session, ticket_id, principal)
     view = await privacy.view_for(
@@ -328,13 +419,17 @@ async def add_video_link(
     return view.video_links[0]
 
 
-@router.get("/{ticket_id}/video-links", response_model=list[VideoLinkRead])
+@router.get(
+    "/{ticket_id}/video-links",
+    response_model=Page[VideoLinkRead],
+    summary="The ticket's video-link handlings, newest first (whole: `next_cursor` is null)",
+)
 async def list_video_links(
     ticket_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller, now: Now
-) -> list[VideoLinkRead]:
+) -> Page[VideoLinkRead]:
     ticket = await service.visible_ticket(session, ticket_id, principal)
     links = await repository.video_links(session, ticket.id)
     view = await privacy.view_for(
         session, ticket, principal, now, privacy.endpoint_of(request), read=False, video_links=links
     )
-    return view.video_links
+    return Page(items=view.video_links[::-1], next_cursor=None)

@@ -9,12 +9,18 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 from ticket_service.tickets.lifecycle import TicketAction
 
 
-class Channel(StrEnum):
+class TicketChannel(StrEnum):
+    """How the request reached the station (named apart from the rating's channel: one name per schema in
+    the merged OpenAPI, so generated clients get both)."""
+
     walk_in = "walk_in"
     phone = "phone"
     app = "app"
     video_link = "video_link"
     web = "web"
+
+
+Channel = TicketChannel  # the service's own code's name for it
 
 
 class ServiceCategory(StrEnum):
@@ -60,7 +66,7 @@ class TicketClose(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
-class TransitionRequest(BaseModel):
+class TicketTransitionRequest(BaseModel):
     action: TicketAction
     note: str | None = Field(None, max_length=2000, description="Why: kept in the ticket's history.")
     completed_by: str | None = Field(None, max_length=64, description="With `close`: who completed the work.")
@@ -181,3 +187,23 @@ class TicketDetail(TicketRead):
     notice: str | None = Field(None, description="What to tell the resident, e.g. when the station opens.")
     history: list[ChangeRead]
     video_links: list[VideoLinkRead]
+
+
+class TicketSort(StrEnum):
+    """A ticket list's order; `-` for descending."""
+
+    CREATED = "created"
+    CREATED_DESCENDING = "-created"
+    UPDATED = "updated"
+    UPDATED_DESCENDING = "-updated"
+    DUE = "due"
+    DUE_DESCENDING = "-due"
+
+
+class TicketCounts(BaseModel):
+    """The badges of the app's ticket screens, for the tickets the caller may see (and the filters)."""
+
+    by_status: dict[str, int] = Field(description="Every state, 0 included.")
+    overdue: int = Field(description="Open and past an SLA due time (as `overdue=true`).")
+    awaiting_me: int = Field(description="Owned by the caller (or the caller's department), not yet accepted.")
+    total: int

@@ -6,19 +6,17 @@ state change refreshes the SLA clocks from that history (``refresh_sla``).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import STATION_STAFF, Principal, Role
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from shared.ids import new_id
+from shared.language import language_var, local_time
 from ticket_service.access import is_secretary_of, works_at
 from ticket_service.events import (
     ONSITE_OFFICE_REQUESTED,
@@ -45,7 +43,7 @@ from ticket_service.tickets.lifecycle import (
     allowed_actions,
     apply,
 )
-from ticket_service.tickets.models import IdempotencyRecord, Ticket, TicketChange, VideoLinkSession
+from ticket_service.tickets.models import Ticket, TicketChange, VideoLinkSession
 from ticket_service.tickets.schemas import (
     BackstopRequest,
     DesignateRequest,
@@ -75,6 +73,9 @@ def record(
     note: str | None = None,
 ) -> TicketChange:
     ticket.change_count = (ticket.change_count or 0) + 1
+    # Every recorded change is an update (the list's `sort=updated`).
+    if ticket.updated_at is None or at > ticket.updated_at:
+        ticket.updated_at = at
     change = TicketChange(
         ticket_id=ticket.id,
         seq=ticket.change_count,
@@ -309,24 +310,6 @@ def _current_owner(ticket: Ticket) -> ownership.Owner:
 # --- intake ------------------------------------------------------------------------------------------
 
 
-def request_hash(data: TicketCreate) -> str:
-    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-async def _replay(session: AsyncSession, record_: IdempotencyRecord, digest: str) -> Ticket:
-    if record_.request_hash != digest:
-        raise Unprocessable(
-            "This Idempotency-Key was already used with a different request.",
-            field="Idempotency-Key",
-            code="idempotency_key_reused",
-        )
-    ticket = await repository.get_ticket(session, record_.ticket_id) if record_.ticket_id else None
-    if ticket is None:
-        raise Conflict("The first request with this key is still in progress.", code="idempotency_in_progress")
-    return ticket
-
-
 async def create_ticket(
     session: AsyncSession,
     data: TicketCreate,
@@ -334,29 +317,11 @@ async def create_ticket(
     now: datetime,
     policy: SlaPolicy,
     *,
-    idempotency_key: str | None = None,
     created_by: str | None = None,
     ticket_id: uuid.UUID | None = None,
-) -> tuple[Ticket, bool]:
-    """Raises a ticket (rule 1 picks its owner). Returns (ticket, replayed)."""
+) -> Ticket:
+    """Raises a ticket (rule 1 picks its owner). Retries are made safe by the route's Idempotency-Key."""
     caller = created_by or principal.user_id
-    idempotency: IdempotencyRecord | None = None
-    if idempotency_key is not None:
-        digest = request_hash(data)
-        existing = await repository.idempotency_record(session, caller, idempotency_key)
-        if existing is not None:
-            return await _replay(session, existing, digest), True
-        idempotency = IdempotencyRecord(caller=caller, key=idempotency_key, request_hash=digest)
-        try:
-            # A concurrent first request with the same key holds the unique slot: wait for it, then replay.
-            async with session.begin_nested():
-                session.add(idempotency)
-                await session.flush()
-        except IntegrityError:
-            existing = await repository.idempotency_record(session, caller, idempotency_key)
-            if existing is None:
-                raise Conflict("Retry this request.", code="idempotency_in_progress") from None
-            return await _replay(session, existing, digest), True
 
     station = await stations.get_station(session, data.station_id)
     if station is None:
@@ -431,10 +396,7 @@ async def create_ticket(
     await publish_assigned(session, ticket, station, None, reason, principal.user_id, now)
     # A new ticket has no state change after its birth yet: its clocks start from created_at.
     await refresh_sla(session, ticket, station, policy, now, changes=[])
-    if idempotency is not None:
-        await session.flush()  # the ticket row first: the idempotency record points at it
-        idempotency.ticket_id = ticket.id
-    return ticket, False
+    return ticket
 
 
 def _category_and_item(data: TicketCreate) -> tuple[str, str | None]:
@@ -469,11 +431,20 @@ async def visible_ticket(
     return ticket
 
 
-def notice(ticket: Ticket, now: datetime) -> str | None:
-    if ticket.status == TicketState.NEW.value and ticket.waits_until is not None and ticket.waits_until > now:
-        opens = ticket.waits_until.isoformat()
-        return f"The station is closed now; your request will be taken up when it opens at {opens}."
-    return None
+async def notice(session: AsyncSession, ticket: Ticket, now: datetime, language: str | None = None) -> str | None:
+    """What to tell the resident of a ticket raised while the station is closed: when it opens, in the
+    station's time zone and the reader's language (Accept-Language; zh-CN by default)."""
+    if ticket.status != TicketState.NEW.value or ticket.waits_until is None or ticket.waits_until <= now:
+        return None
+    station = await repository.get_station(session, ticket.station_id)
+    return closed_station_notice(ticket.waits_until, language or language_var.get(), station and station.time_zone)
+
+
+def closed_station_notice(opens_at: datetime, language: str, time_zone: str | None) -> str:
+    opens = local_time(opens_at, language, time_zone)
+    if language == "en":
+        return f"The station is closed now; your request will be taken up when it opens ({opens}, station time)."
+    return f"服务站现在休息，您的诉求将在服务站开门后（{opens}）受理。"
 
 
 def usable_actions(ticket: Ticket) -> list[str]:

@@ -79,3 +79,20 @@ def list_scope(principal: Principal) -> sa.ColumnElement[bool] | None:
     if not clauses:
         raise Forbidden("This role cannot list tickets.", code="role_required")
     return clauses[0] if len(clauses) == 1 else sa.or_(*clauses)
+
+
+def awaiting(principal: Principal) -> sa.ColumnElement[bool]:
+    """Tickets waiting for the caller to take them up: theirs (or their department's), not yet accepted."""
+    mine = sa.and_(Ticket.owner_kind == "person", Ticket.owner_id == principal.user_id)
+    if principal.has_role(Role.department) and principal.department_id:
+        mine = sa.or_(mine, sa.and_(Ticket.owner_kind == "department", Ticket.owner_id == principal.department_id))
+    return sa.and_(mine, Ticket.status.in_(["new", "reopened"]))
+
+
+def sync_keys(principal: Principal, *filter_ids: object) -> list[str] | None:
+    """The values a ticket's old owner or resident must have had for its `out_of_scope` tombstone to
+    concern this caller (shared/sync.py); None for district admins, who lose no ticket."""
+    if principal.is_district_admin:
+        return None
+    keys = [principal.user_id, principal.department_id, *filter_ids]
+    return sorted({str(key) for key in keys if key is not None})
