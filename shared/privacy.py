@@ -14,6 +14,10 @@ soft hyphens, bidi marks, combining marks: any number of them), in full-width or
 after `+86`, `0086` or `86`. Dates with a 19xx/20xx year (1985-06-12, 1999.1.2) are never read as part
 of a phone number, and neither comma-grouped amounts (1,200元) nor times (13:45) chain into one, so
 ordinary text survives.
+
+A home is personal too: every flat, room, building, unit, floor or house number in free text is masked
+(`住东昌路123弄4号502室` -> `住东昌路***弄*号***室`), so the road stays readable and the door does not;
+a day of the month (`12月4号`) and numbers with other units (3天, 500元) stay as they are.
 """
 
 from __future__ import annotations
@@ -260,10 +264,26 @@ def _mask_names(text: str, names: Iterable[str]) -> str:
     return pattern.sub(lambda match: mask_name(match.group()), text)
 
 
+# Chinese numerals as written in addresses (一百二十三弄, 五〇二室) and the units that follow a door's number.
+CHINESE_NUMERALS = "零〇一二三四五六七八九十百千两壹贰叁肆伍陆柒捌玖拾佰仟"
+ADDRESS_UNITS = "号|弄|支弄|室|栋|幢|座|单元|楼|层|户"
+# A number (or a building letter) with an address unit after it ("123弄4号502室", "3栋2单元", "A座"); not a
+# day of the month (12月4号, 十二月四号).
+_NUMBERED_UNIT = re.compile(
+    rf"(?<![月\d{CHINESE_NUMERALS}])"
+    rf"(?:\d+(?:[-－]\d+)*[A-Za-z]?|(?<![A-Za-z])[A-Za-z]|[{CHINESE_NUMERALS}]+)(?=\s*(?:{ADDRESS_UNITS}))"
+)
+
+
+def mask_door_numbers(text: str) -> str:
+    """Free text with every flat, room, building, unit or house number masked (`502室` -> `***室`)."""
+    return _NUMBERED_UNIT.sub(lambda match: MASK * len(match.group(0)), text)
+
+
 def mask_text(text: str, names: Iterable[str] = ()) -> str:
-    """Free text with every phone-number-like run, e-mail address and occurrence of the given names
-    (the resident's, their household's) masked; the rest unchanged, the length kept."""
-    return _mask_names(_mask_emails(_mask_phones(text)), names)
+    """Free text with every phone-number-like run, e-mail address, door number and occurrence of the given
+    names (the resident's, their household's) masked; the rest unchanged, the length kept."""
+    return mask_door_numbers(_mask_names(_mask_emails(_mask_phones(text)), names))
 
 
 def contains_personal_data(text: str, names: Iterable[str] = ()) -> bool:

@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.privacy import mask_door_numbers as without_door_numbers
 from tests.conftest import bearer
 from tests.ticket.conftest import raise_ticket
 from ticket_service.open311.formats import to_xml
-from ticket_service.open311.public import coarsen_address, coarsen_coordinate, without_door_numbers
+from ticket_service.open311.public import coarsen_address, coarsen_coordinate
 from ticket_service.tickets.models import Ticket
 
 HOME = "浦东新区陆家嘴街道市新居委会东昌路123弄4号502室"

@@ -183,7 +183,7 @@ def test_a_mobile_is_found_however_it_is_written(text, masked):
     [
         "2026-12-04 13:45 在服务站，费用1,200元",
         "2026.12.04 至 2027/01/05，每周二 09:30-11:30",
-        "出生1956.03.12 101室，3号楼2单元",
+        "出生1956.03.12，12月4号上午来过",
         "生日1999.1.2，2026-1-5 13:00 到",
         "金额 12,345,678.90 元，编号 A-12",
         "一二三四五六，上午十点",
@@ -234,7 +234,8 @@ DATES = st.builds(
 )
 TIMES = st.builds(lambda hour, minute: f"{hour:02d}:{minute:02d}", st.integers(0, 23), st.integers(0, 59))
 AMOUNTS = st.builds(lambda thousands, rest: f"{thousands},{rest:03d}元", st.integers(1, 999), st.integers(0, 999))
-SMALL_NUMBERS = st.builds(lambda number, unit: f"{number}{unit}", st.integers(0, 9999), st.sampled_from("号楼室人点元"))
+# Numbers with units that are not a door's (号楼室 are: tested with the door numbers below).
+SMALL_NUMBERS = st.builds(lambda number, unit: f"{number}{unit}", st.integers(0, 9999), st.sampled_from("人点元天次"))
 ORDINARY_PIECES = st.one_of(DATES, TIMES, AMOUNTS, SMALL_NUMBERS, st.builds("{} {}".format, DATES, TIMES))
 
 
@@ -280,4 +281,26 @@ def test_a_known_name_never_survives_in_the_text(before, name, between, invisibl
 @given(PROSE, st.lists(NAMES, max_size=3))
 def test_names_that_do_not_occur_change_nothing(text, names):
     assume(not any(name in text for name in names))
-    assert mask_text(text, names=names) == text
+    assert mask_text(text, names=names) == mask_text(text)
+
+
+def test_door_numbers_in_free_text_are_masked_and_the_road_stays() -> None:
+    from shared.privacy import mask_door_numbers
+
+    assert mask_text("住东昌路123弄4号502室，楼道灯坏了") == "住东昌路***弄*号***室，楼道灯坏了"
+    assert mask_door_numbers("3栋2单元十二楼，B座") == "*栋*单元**楼，*座"
+    # A day of the month and numbers with other units are not doors.
+    assert mask_text("12月4号下午来过，等了3天，花了500元") == "12月4号下午来过，等了3天，花了500元"
+    assert mask_text("十二月四号来过") == "十二月四号来过"
+
+
+@given(
+    road=st.sampled_from(["东昌路", "浦东南路", "潍坊一村", "金桥镇新城"]),
+    numbers=st.lists(st.integers(min_value=1, max_value=9999), min_size=1, max_size=3),
+    units=st.lists(st.sampled_from(["号", "弄", "室", "栋", "单元", "楼", "层"]), min_size=3, max_size=3),
+)
+def test_no_door_number_survives(road: str, numbers: list[int], units: list[str]) -> None:
+    door = "".join(f"{number}{unit}" for number, unit in zip(numbers, units, strict=False))
+    masked = mask_text(f"我住{road}{door}，请上门")
+    assert road in masked
+    assert not any(str(number) in masked for number in numbers)

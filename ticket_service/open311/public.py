@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 
+from shared.privacy import ADDRESS_UNITS as _UNITS
+from shared.privacy import CHINESE_NUMERALS as _CHINESE_NUMERALS
+
 # Three decimals of a degree: ~111 m of latitude, ~95 m of longitude at Shanghai's 31°N.
 PUBLIC_COORDINATE_DECIMALS = 3
 
-# Chinese numerals as written in addresses (一百二十三弄, 五〇二室) and the units that follow a number.
-_CHINESE_NUMERALS = "零〇一二三四五六七八九十百千两壹贰叁肆伍陆柒捌玖拾佰仟"
-_UNITS = "号|弄|支弄|室|栋|幢|座|单元|楼|层|户"
 # Where the door begins: the first digit (any script, full-width too), or a Chinese number before a unit.
 _DOOR_STARTS = re.compile(rf"\d|[{_CHINESE_NUMERALS}]+\s*(?:{_UNITS})")
 # Place names the public address may end with: the last one before the door ends it. 号, 弄, 室 are not
@@ -24,12 +24,6 @@ _PLACE = re.compile(
     r"省|市|区|县|镇|乡|村|路|街|苑))",
     re.DOTALL,
 )
-# A number (or a building letter) with an address unit after it, anywhere in free text ("住123弄4号502室",
-# "3栋2单元", "A座"). Numbers with other units (3天, 500元, 2026年) stay readable.
-_NUMBERED_UNIT = re.compile(
-    rf"(?:\d+(?:[-－]\d+)*[A-Za-z]?|(?<![A-Za-z])[A-Za-z]|[{_CHINESE_NUMERALS}]+)(?=\s*(?:{_UNITS}))"
-)
-_MASK = "*"
 
 
 def coarsen_address(address: str | None) -> str | None:
@@ -52,8 +46,3 @@ def coarsen_address(address: str | None) -> str | None:
 
 def coarsen_coordinate(value: float | None) -> float | None:
     return round(value, PUBLIC_COORDINATE_DECIMALS) if value is not None else None
-
-
-def without_door_numbers(text: str) -> str:
-    """Free text with every flat, room, building, unit or house number masked (`502室` -> `***室`)."""
-    return _NUMBERED_UNIT.sub(lambda match: _MASK * len(match.group(0)), text)

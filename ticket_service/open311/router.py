@@ -35,7 +35,7 @@ from shared.service import SessionDep
 from ticket_service.clock import Now
 from ticket_service.open311.formats import FORMATS, Open311Error, error_response, render
 from ticket_service.open311.keys import find_active
-from ticket_service.open311.public import coarsen_address, coarsen_coordinate, without_door_numbers
+from ticket_service.open311.public import coarsen_address, coarsen_coordinate
 from ticket_service.privacy.masking import (
     CONTACT_LABEL,
     CONTACT_SEPARATOR,
@@ -290,12 +290,12 @@ def request_view(ticket: Ticket, station: StationCopy | None, *, integration: bo
         # What an integration sees of any ticket it does not handle, as on /api/v1/tickets: the contact,
         # names and door numbers masked, coordinates to ~100 m; and the photo.
         masked = masked_contact(ticket)
-        description, address = without_door_numbers(masked["description"]), masked["location_address"]
+        description, address = masked["description"], masked["location_address"]
         latitude, longitude = masked["latitude"], masked["longitude"]
         media_url = ticket.media_urls[0] if ticket.media_urls else None
     else:
         names = ticket_names(ticket)
-        description = without_door_numbers(masked_description(ticket.description, names))
+        description = masked_description(ticket.description, names)
         # The road or community, never the door; else the station's community (where the matter is).
         address = coarsen_address(ticket.location_address)
         if address is None and station is not None:

@@ -15,7 +15,6 @@ from typing import Any
 from shared.privacy import mask_email, mask_name, mask_phone, mask_text
 
 # The public feed's rules own what of an address is the door: one rule for the feed and for staff.
-from ticket_service.open311.public import without_door_numbers
 from ticket_service.tickets.models import Ticket
 
 # Open311 intake writes the contact details it has no field for (a name without a phone, an e-mail
@@ -102,7 +101,7 @@ def masked_address(address: str | None, names: Iterable[str] = ()) -> str | None
     """The home's address for a non-handler: the road and community, every door number masked."""
     if not address:
         return address
-    return without_door_numbers(mask_text(address, names))
+    return mask_text(address, names)
 
 
 def round_coordinate(value: float | None) -> float | None:
