@@ -23,10 +23,11 @@ $(NPM_STAMP): $(CONTRACT)/package.json $(CONTRACT)/package-lock.json
 run: $(STAMP)
 	$(BIN)/python -m gateway.embedded --host 127.0.0.1 --port 8000
 
-## make test: the whole suite (integration tests need PostgreSQL, RabbitMQ and Redis on 127.0.0.1)
+## make test: the whole suite; starts PostgreSQL, RabbitMQ and Redis when down and installs Chromium when missing
 test: $(STAMP) $(NPM_STAMP)
+	bash deploy/test-services.sh
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	REQUIRE_SERVICES=1 $(BIN)/pytest -q
 
 ## make up / make down: each service and the gateway as its own process, PostgreSQL, RabbitMQ and Redis
 ## (`up` starts a local redis-server when none answers on 6379)
