@@ -200,9 +200,10 @@ def _is_date(match: re.Match[str]) -> bool:
     return joined is None
 
 
-def _mask_phones(text: str) -> str:
+def _phone_spans(text: str) -> list[tuple[int, int]]:
+    """Where the phone numbers (and ID-like digit runs) stand in the text, in order."""
     if not any(character.isdecimal() for character in text):
-        return text
+        return []
     view, positions = _searchable(text)
 
     def original(start: int, end: int) -> tuple[int, int]:
@@ -215,6 +216,10 @@ def _mask_phones(text: str) -> str:
             spans.append(original(*match.span()))
         else:  # each mobile masked as one: its own head and tail kept, not the run's
             spans.extend(original(*mobile.span()) for mobile in _MOBILE_ALONE.finditer(view, *match.span()))
+    return spans
+
+
+def _mask_phones(text: str, spans: list[tuple[int, int]]) -> str:
     pieces: list[str] = []
     done = 0
     for start, end in spans:
@@ -283,7 +288,15 @@ def mask_door_numbers(text: str) -> str:
 def mask_text(text: str, names: Iterable[str] = ()) -> str:
     """Free text with every phone-number-like run, e-mail address, door number and occurrence of the given
     names (the resident's, their household's) masked; the rest unchanged, the length kept."""
-    return mask_door_numbers(_mask_names(_mask_emails(_mask_phones(text)), names))
+    phones = _phone_spans(text)
+    masked = _mask_names(_mask_emails(_mask_phones(text, phones)), names)
+    # Door numbers are looked for in the text as written (every masker keeps the length); a number that
+    # is part of a phone (`13800002222号`) keeps the phone's masked form (138****2222).
+    for match in _NUMBERED_UNIT.finditer(text):
+        start, end = match.span()
+        if not any(start < phone_end and phone_start < end for phone_start, phone_end in phones):
+            masked = masked[:start] + MASK * (end - start) + masked[end:]
+    return masked
 
 
 def contains_personal_data(text: str, names: Iterable[str] = ()) -> bool:

@@ -304,3 +304,8 @@ def test_no_door_number_survives(road: str, numbers: list[int], units: list[str]
     masked = mask_text(f"我住{road}{door}，请上门")
     assert road in masked
     assert not any(str(number) in masked for number in numbers)
+
+
+def test_a_masked_phone_before_an_address_unit_keeps_its_tail() -> None:
+    """Found by hypothesis: `13000000000号` lost its visible tail to the door-number rule."""
+    assert mask_text("13000000000号") == "130****0000号"
