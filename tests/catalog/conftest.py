@@ -19,6 +19,7 @@ from shared.events.tables import outbox_message
 from shared.ids import stable_id, utcnow
 from shared.migrations import upgrade
 from shared.settings import Mode
+from tests.catalog.fresh import catalog_api  # noqa: F401 (a fixture: a catalogue of its own, SQLite or PostgreSQL)
 from tests.conftest import DEMO_STATION_ID, DEMO_SUBDISTRICT_ID, bearer, running
 
 DEMO_DEPARTMENT_ID = str(stable_id("department", "陆家嘴街道", "civil_affairs"))

@@ -4,19 +4,13 @@ and each list is newest first."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from catalog_service.app import create_app, definition
-from catalog_service.settings import CatalogSettings
-from shared.events import InProcessBus
-from shared.migrations import upgrade
-from shared.settings import Mode
 from tests.catalog.conftest import DEMO_STATION_ID, district_admin, station_staff
-from tests.conftest import bearer, running
+from tests.catalog.fresh import open_station
+from tests.conftest import bearer
 
 
 async def _sync(api: httpx.AsyncClient, path: str, token: str, headers: dict, **params: Any) -> tuple[dict, dict, str]:
@@ -70,36 +64,8 @@ async def test_a_removed_staff_member_leaves_the_station_apps_staff_list(api):
     assert items == {} and tombstones == {member: "out_of_scope"}  # inactive: out of the default list
 
 
-async def test_service_items_sync_on_postgresql(fresh_databases):
-    url = await fresh_databases("catalog")
-    settings = CatalogSettings(mode=Mode.embedded, database_url=url)
-    await asyncio.to_thread(upgrade, definition.migrations_directory, settings.async_database_url, "catalog")
-    bus = InProcessBus()
-    app = create_app(settings, bus=bus)
-    app.state.clock = lambda: datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
-    admin = bearer("district_admin")
-    await bus.start()
-    try:
-        async with running(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as api:
-            subdistrict = await api.post(
-                "/api/v1/subdistricts", headers=admin, json={"name": "陆家嘴街道", "kind": "street"}
-            )
-            assert subdistrict.status_code == 201, subdistrict.text
-            station = await api.post(
-                "/api/v1/stations",
-                headers=admin,
-                json={
-                    "subdistrict_id": subdistrict.json()["id"],
-                    "community_name": "市新居委会",
-                    "name": "市新居委会家门口服务站",
-                    "address": "福山路",
-                    "latitude": 31.23,
-                    "longitude": 121.52,
-                },
-            )
-            assert station.status_code == 201, station.text
-            station_id = station.json()["id"]
-            staff = bearer("social_worker", station_id=station_id, subdistrict_id=subdistrict.json()["id"])
-            await _service_items_sync(api, station_id, staff)
-    finally:
-        await bus.stop()
+async def test_service_items_sync_on_a_fresh_catalogue(catalog_api):
+    """The same on a catalogue of its own, on SQLite and on real PostgreSQL."""
+    station, _, _ = await open_station(catalog_api)
+    staff = bearer("social_worker", station_id=station["id"], subdistrict_id=station["subdistrict_id"])
+    await _service_items_sync(catalog_api, station["id"], staff)
