@@ -330,12 +330,12 @@ def main() -> None:
         database_prefix=f"bench_{suffix}",
         namespace=f"bench{suffix}",
         gateway_port=18800,
-        ports={"catalog": 18801, "ticket": 18802, "deliberation": 18803, "evaluation": 18804},
+        ports={"catalog": 18801, "ticket": 18802, "deliberation": 18803, "evaluation": 18804, "notification": 18805},
         state_directory=state,
         extra_environment={
             **{
                 f"{name}_LOG_LEVEL": "WARNING"
-                for name in ("CATALOG", "TICKET", "DELIBERATION", "EVALUATION", "GATEWAY")
+                for name in ("CATALOG", "TICKET", "DELIBERATION", "EVALUATION", "NOTIFICATION", "GATEWAY")
             },
             # wrk is one address sending thousands of requests a second: measure the hop, not the limiter.
             "GATEWAY_RATE_LIMIT_PER_ADDRESS_PER_MINUTE": "0",

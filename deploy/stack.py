@@ -3,6 +3,10 @@ PostgreSQL (one database per service) and RabbitMQ from environment URLs.
 
     python deploy/stack.py up      # create databases, migrate, start, wait until ready
     python deploy/stack.py down    # stop what `up` started (SIGTERM, then wait)
+    python deploy/stack.py up --gateway-port 18000 --state-directory var/stack-18000   # 8000-8005 busy
+
+The services and their ports: catalog 8001, ticket 8002, deliberation 8003, evaluation 8004, notification
+8005 (webhooks, the worker's feed, push, residents' SMS); the gateway on 8000 routes to all five.
 
 Environment: DOORSTEP_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432), DOORSTEP_BROKER_URL
 (default amqp://guest:guest@127.0.0.1:5672/), DOORSTEP_REDIS_URL (default redis://127.0.0.1:6379/0: the
@@ -28,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = {"catalog": 8001, "ticket": 8002, "deliberation": 8003, "evaluation": 8004}
+SERVICES = {"catalog": 8001, "ticket": 8002, "deliberation": 8003, "evaluation": 8004, "notification": 8005}
 GATEWAY_PORT = 8000
 
 
@@ -63,6 +67,12 @@ class Stack:
         environment[f"{prefix}_BROKER_URL"] = self.broker_url
         environment[f"{prefix}_EVENT_NAMESPACE"] = self.namespace
         environment[f"{prefix}_RATE_LIMIT_REDIS_URL"] = self.redis_url
+        if service == "notification":
+            # It calls other services directly (ticket: contacts, evaluation: rating links): at the ports this
+            # stack gave them, not the defaults (8001-8004), which may be another stack's.
+            for other in ("catalog", "ticket", "evaluation"):
+                if other in self.ports:
+                    environment[f"NOTIFICATION_{other.upper()}_URL"] = self.url(other)
         return environment
 
     async def create_databases(self) -> None:
@@ -228,8 +238,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python deploy/stack.py")
     parser.add_argument("command", choices=["up", "down"])
     parser.add_argument("--no-seed", action="store_true", help="start with empty databases")
+    parser.add_argument(
+        "--gateway-port",
+        type=int,
+        default=GATEWAY_PORT,
+        help=f"the gateway's port; the services take the next ones (default {GATEWAY_PORT}, services "
+        f"{min(SERVICES.values())}-{max(SERVICES.values())})",
+    )
+    parser.add_argument("--database-prefix", default="doorstep", help="databases <prefix>_<service>")
+    parser.add_argument("--namespace", default="doorstep", help="RabbitMQ exchange and queue prefix")
+    parser.add_argument("--state-directory", type=Path, default=None, help="pid files and logs (default var/stack)")
     arguments = parser.parse_args()
-    stack = Stack()
+    stack = Stack(
+        gateway_port=arguments.gateway_port,
+        ports={name: arguments.gateway_port + number for number, name in enumerate(SERVICES, start=1)},
+        database_prefix=arguments.database_prefix,
+        namespace=arguments.namespace,
+    )
+    if arguments.state_directory is not None:
+        stack.state_directory = arguments.state_directory
     if arguments.command == "down":
         _stop_from_pid_files(stack.state_directory)
         return

@@ -1,4 +1,4 @@
-"""The embedded mode: the gateway and the four services in one process, SQLite, an in-process bus.
+"""The embedded mode: the gateway and the five services in one process, SQLite, an in-process bus.
 
 This launcher is the one place where the services' apps are mounted together; services never import
 each other or the gateway.
@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 
 import catalog_service.app
 import deliberation_service.app
 import evaluation_service.app
+import notification_service.app
 import ticket_service.app
 from gateway.app import create_app as create_gateway
 from gateway.proxy import GatewayProxy
@@ -37,6 +39,7 @@ SERVICE_MODULES = {
     "ticket": ticket_service.app,
     "deliberation": deliberation_service.app,
     "evaluation": evaluation_service.app,
+    "notification": notification_service.app,
 }
 
 
@@ -104,6 +107,9 @@ def build(
 
     lifespans = [bus_running, *(service_lifespan(app) for app in services.values()), demo_data]
     gateway = create_gateway(gateway_settings, upstreams, lifespans=lifespans, metrics_refresh=refresh_metrics)
+    # The notification service calls the others (a resident's contact, a rating link) through the gateway,
+    # as it does in Kubernetes: in one process, over an in-process transport instead of the network.
+    services["notification"].state.service_transport = httpx.ASGITransport(app=gateway)
     return EmbeddedSystem(gateway=gateway, services=services, bus=bus)
 
 

@@ -37,9 +37,15 @@ ROUTES: dict[str, str] = {
     "/api/v1/ratings": "evaluation",
     "/api/v1/performance-assessments": "evaluation",
     "/e": "evaluation",
+    # notification: webhooks to district systems, the worker's feed and devices, residents' SMS notices
+    "/api/v1/webhooks": "notification",
+    "/api/v1/me/feed": "notification",
+    "/api/v1/me/devices": "notification",
+    "/api/v1/me/notification-preferences": "notification",
+    "/api/v1/sms": "notification",
 }
 
-SERVICES = ("catalog", "ticket", "deliberation", "evaluation")
+SERVICES = ("catalog", "ticket", "deliberation", "evaluation", "notification")
 
 # Longest prefix first, so "/api/v1/stations" never shadows a longer, more specific entry.
 _ORDERED = sorted(ROUTES.items(), key=lambda item: len(item[0]), reverse=True)

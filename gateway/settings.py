@@ -12,6 +12,7 @@ class GatewaySettings(CommonSettings):
     ticket_url: str = "http://127.0.0.1:8002"
     deliberation_url: str = "http://127.0.0.1:8003"
     evaluation_url: str = "http://127.0.0.1:8004"
+    notification_url: str = "http://127.0.0.1:8005"
     # A service that has not answered within this many seconds gets the client a 504.
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)
     upstream_connect_timeout_seconds: float = Field(default=2.0, gt=0)
@@ -44,4 +45,5 @@ class GatewaySettings(CommonSettings):
             "ticket": self.ticket_url,
             "deliberation": self.deliberation_url,
             "evaluation": self.evaluation_url,
+            "notification": self.notification_url,
         }

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any, Protocol
 
 import aiohttp
@@ -30,6 +30,14 @@ HOP_BY_HOP = frozenset(
 )
 # Bodies up to this size are read whole before forwarding (cheaper); larger ones are streamed.
 BUFFER_LIMIT = 64 * 1024
+
+
+def is_event_stream(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether an answer's headers say Server-Sent Events (text/event-stream): long-lived, sent as it comes."""
+    for name, value in headers:
+        if name.lower() == b"content-type":
+            return value.split(b";", 1)[0].strip().lower() == b"text/event-stream"
+    return False
 
 
 class UpstreamUnavailable(Exception):
@@ -84,17 +92,21 @@ class AsgiUpstream:
                     raise BodyTooLarge
             return message
 
+        deadline = asyncio.timeout(self.timeout)
+
         async def tracking_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                if is_event_stream(message.get("headers", [])):
+                    deadline.reschedule(None)  # the timeout is for the answer to start, not for a live stream
             await send(message)
 
         child = dict(scope)
         child["headers"] = headers
         child[VIA_GATEWAY] = True  # the service believes the gateway's X-Forwarded-For and X-Request-Id
         try:
-            async with asyncio.timeout(self.timeout):
+            async with deadline:
                 await self.app(child, limited_receive, tracking_send)
         except TimeoutError as error:
             if started:
@@ -192,10 +204,21 @@ class HttpUpstream:
         elif content_length:
             data = await _read_body(receive, max_body)
         started = False
+        # The deadline runs until the answer starts; for an event stream it is then lifted (a live stream
+        # may last hours), for every other answer it still bounds the whole transfer, as before.
+        deadline = asyncio.timeout(self.timeout.total)
         try:
-            async with self._session.request(
-                scope["method"], url, headers=forwarded, data=data, allow_redirects=False
-            ) as response:
+            async with (
+                deadline,
+                self._session.request(
+                    scope["method"],
+                    url,
+                    headers=forwarded,
+                    data=data,
+                    allow_redirects=False,
+                    timeout=aiohttp.ClientTimeout(total=None, connect=self.timeout.connect),
+                ) as response,
+            ):
                 start = {
                     "type": "http.response.start",
                     "status": response.status,
@@ -203,6 +226,8 @@ class HttpUpstream:
                         (name.lower(), value) for name, value in response.raw_headers if name.lower() not in HOP_BY_HOP
                     ],
                 }
+                if is_event_stream(start["headers"]):
+                    deadline.reschedule(None)
                 length = response.content_length
                 if length is not None and length <= BUFFER_LIMIT:
                     # Small answers (nearly all) go out in one write instead of one per chunk.
@@ -213,9 +238,18 @@ class HttpUpstream:
                     return
                 started = True
                 await send(start)
-                async for chunk in response.content.iter_chunked(BUFFER_LIMIT):
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+                async def relay() -> None:
+                    async for chunk in response.content.iter_chunked(BUFFER_LIMIT):
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+                if is_event_stream(start["headers"]):
+                    # A live stream ends only when one side goes: when the client does, close the service's
+                    # stream too (the server drops writes to a gone client silently, so nothing else would).
+                    await _relay_until_disconnect(relay(), receive)
+                else:
+                    await relay()
         except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
             if started:
                 raise  # the answer is under way: the client sees the connection cut, not a second answer
@@ -236,6 +270,25 @@ class HttpUpstream:
             raise UpstreamUnavailable(self.name) from error
         except TimeoutError as error:
             raise UpstreamTimeout(self.name) from error
+
+
+async def _relay_until_disconnect(relay: Coroutine[Any, Any, None], receive: Receive) -> None:
+    """Runs `relay` until it ends or the client disconnects, whichever comes first."""
+    relaying = asyncio.ensure_future(relay)
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watching = asyncio.ensure_future(disconnected())
+    try:
+        await asyncio.wait({relaying, watching}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (relaying, watching):
+            task.cancel()
+        await asyncio.gather(relaying, watching, return_exceptions=True)
+    if relaying.done() and not relaying.cancelled() and relaying.exception() is not None:
+        raise relaying.exception()  # type: ignore[misc]
 
 
 async def _read_body(receive: Receive, max_body: int) -> bytes:

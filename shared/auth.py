@@ -35,6 +35,9 @@ class Role(StrEnum):
     subdistrict_admin = "subdistrict_admin"
     district_admin = "district_admin"
     integration_client = "integration_client"
+    # A service acting for the system, never a person: the notification service reading the contact it
+    # must send a resident's SMS to (each read recorded) and asking for the resident's rating link.
+    notifier = "notifier"
 
 
 STATION_STAFF = frozenset({Role.receptionist, Role.social_worker, Role.secretary})

@@ -298,6 +298,24 @@ _REASONS: tuple[tuple[str, str, str], ...] = (
     ("not_below_excellent", "须低于优秀线", "Must lie below the excellent mark"),
     ("not_below_good", "须低于良好线", "Must lie below the good mark"),
     ("sum_not_one", "权重之和须为1", "The weights must add up to 1"),
+    # -- webhooks for district systems ---------------------------------------------------------------------
+    ("webhook_not_found", "找不到该订阅", "No such webhook subscription"),
+    ("webhook_delivery_not_found", "找不到该推送记录", "No such delivery of this subscription"),
+    ("webhook_target_refused", "推送地址不可用（须为公网 http/https 地址）", "Refused target URL: public http(s) only"),
+    ("webhook_event_type_unknown", "事件类型不在可订阅目录中", "The event type matches nothing subscribable"),
+    ("webhook_replay_range", "重发的时间范围无效（最长7天）", "Invalid replay range (at most 7 days)"),
+    ("webhook_disabled", "订阅已停用，请先启用", "The subscription is disabled: enable it first"),
+    # -- the worker's feed and its stream --------------------------------------------------------------------
+    ("feed_item_not_found", "您的消息中没有这一条", "You have no such feed item"),
+    ("invalid_last_event_id", "Last-Event-ID 不是本消息流给出的编号", "Last-Event-ID is not a number this stream gave"),
+    # -- notices to residents by SMS ---------------------------------------------------------------------
+    ("link_already_issued", "本次办结的评价链接已发出，不再重发", "A rating link was already issued for this closing"),
+    ("provider_token_invalid", "短信服务商的令牌缺失或错误", "The SMS provider's token is missing or wrong"),
+    # -- push to workers' devices, notification preferences ----------------------------------------------------
+    ("device_not_found", "找不到您的该设备", "You have no such device"),
+    ("push_endpoint_refused", "推送地址不可用（须为公网 https 地址）", "Push endpoint refused (public https only)"),
+    ("invalid_push_key", "浏览器推送密钥格式无效", "The browser's push key is malformed"),
+    ("quiet_hours_empty", "免打扰时段的开始和结束时间不能相同", "Quiet hours must start and end at different times"),
 )  # fmt: skip
 
 # Codes made from a state or status: (prefix, zh, en); the rest of the code is the state.

@@ -60,6 +60,12 @@ class CommonSettings(BaseSettings):
     # in answers (Open311 discovery, HSDS) are built from it, never from the request's Host header,
     # which any caller sets. The embedded launcher gives the services the gateway's.
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    # A service calling another as itself (shared/service_calls.py): in production an OAuth2 client of the
+    # district OIDC provider (client credentials at `service_token_url`); unset, it signs its own HS256
+    # token with `jwt_secret` (embedded and distributed modes).
+    service_client_id: str = ""
+    service_client_secret: str = ""
+    service_token_url: str = ""
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -57,3 +57,15 @@ def require_rota_manager(principal: Principal, station: StationCopy | None) -> S
     if not can_manage_rota(principal, station):
         raise Forbidden("The community's secretary or an administrator keeps the rota.", code="rota_manager_required")
     return station
+
+
+# --- the notification service ----------------------------------------------------------------------
+
+# Recorded on each contact read the notifier makes: it reads a resident's phone to text them.
+NOTIFY_PURPOSE = "resident_sms"
+
+
+def reads_contact_to_notify(principal: Principal) -> bool:
+    """The notification service (role `notifier`, a service acting for the system, never a person) reads
+    the contact of any ticket to text its resident, each read recorded; it sees nothing else of tickets."""
+    return principal.has_role(Role.notifier)

@@ -189,7 +189,8 @@ async def _add_meeting(
     await outbox.add(
         session,
         events.MEETING_SCHEDULED,
-        {**meeting_state(meeting), "invited_departments": meeting.invited_departments},
+        # The organiser is named so that the notification service can put the meeting in their feed.
+        {**meeting_state(meeting), "invited_departments": meeting.invited_departments, "created_by": actor_id},
         subject=str(meeting.id),
     )
     return meeting

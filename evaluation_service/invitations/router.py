@@ -68,11 +68,18 @@ async def get_invitation(invitation_id: uuid.UUID, session: SessionDep, principa
     status_code=status.HTTP_201_CREATED,
     summary="A fresh rating link: the resident's own, or a desk QR code bound to the resident by a code",
     description=(
-        "The resident gets their own link. A station colleague who did not handle the ticket gets a desk "
-        "link and QR code that count only with the six-digit code sent to the resident "
+        "The resident gets their own link; so does the notification service (role `notifier`), which texts it "
+        "to the ticket's contact phone only, and only while no link was issued for this closing (else 409 "
+        "`link_already_issued`: it never replaces a link the resident holds). A station colleague who did not "
+        "handle the ticket gets a desk link and QR code that count only with the six-digit code sent to the "
+        "resident "
         "(`evaluation.rating_code_issued`). Staff who handled the ticket: 403 `handled_ticket`."
     ),
-    responses={403: {"description": "The caller handled the ticket"}, 410: {"description": "Invitation expired"}},
+    responses={
+        403: {"description": "The caller handled the ticket"},
+        409: {"description": "Rated already; or, for the notifier, a link was already issued for this closing"},
+        410: {"description": "Invitation expired"},
+    },
     dependencies=[Idempotent],
 )
 async def issue_token(invitation_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller) -> RatingLink:

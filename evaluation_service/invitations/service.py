@@ -17,7 +17,7 @@ from evaluation_service.ratings.service import refuse_unusable
 from evaluation_service.settings import current_settings
 from evaluation_service.tickets.models import ClosedTicket
 from shared.auth import STATION_STAFF, Principal, Role
-from shared.errors import Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,14 @@ class IssuedToken:
 
 def _is_resident_of(principal: Principal, invitation: Invitation) -> bool:
     return principal.has_role(Role.resident) and invitation.resident_id == principal.user_id
+
+
+def _is_notifier(principal: Principal) -> bool:
+    """The notification service, which texts the resident's own link to the ticket's contact phone.
+
+    Only a caller that is nothing but the notifier: a person holding another role too gets no link this way.
+    """
+    return principal.roles == frozenset({Role.notifier.value})
 
 
 async def visible_invitation(session: AsyncSession, invitation_id: uuid.UUID, principal: Principal) -> Invitation:
@@ -48,8 +56,10 @@ async def issue_token(
     """A fresh token for the link or QR code; it replaces the previous one, which stops working.
 
     Nobody who handled the ticket gets a link to rate it (403 `handled_ticket`). The resident themself gets
-    their link from their own account. A colleague of the station who did not handle the ticket may show
-    a link at the desk: it counts only with a six-digit code that goes to the resident (the
+    their link from their own account, or by SMS: the notification service (role `notifier`, a service,
+    never a person) asks for it and sends it only to the ticket's contact phone. A colleague of the station
+    who did not handle the ticket may show a link at the desk: it counts only with a six-digit code that goes
+    to the resident (the
     `evaluation.rating_code_issued` event; the notification service sends it to the ticket's contact).
     The expiry stays as set when the ticket closed.
     """
@@ -62,10 +72,15 @@ async def issue_token(
     is_station_staff = principal.has_role(*STATION_STAFF) and principal.station_id == str(invitation.station_id)
     if is_station_staff and principal.user_id in handled_by:
         raise Forbidden("Staff who handled a ticket never get a link to rate it.", code="handled_ticket")
-    at_the_desk = not _is_resident_of(principal, invitation)
+    # The resident's own link (no code): from their account, or texted to the ticket's contact by the notifier.
+    at_the_desk = not (_is_resident_of(principal, invitation) or _is_notifier(principal))
     if at_the_desk and not is_station_staff:
         raise NotFound("No such invitation.", code="invitation_not_found")
     refuse_unusable(invitation, now)
+    if _is_notifier(principal) and invitation.token_issued_at is not None:
+        # The SMS carries the first link of a closing only: never replace one the resident (or a colleague
+        # at the desk) already holds, which would stop it working.
+        raise Conflict("A link was already issued for this closing.", code="link_already_issued")
     token = new_token()
     invitation.token_hash = token_hash(token)
     invitation.token_issued_at = now

@@ -14,6 +14,7 @@ import base64
 import copy
 import importlib
 import importlib.util
+import ipaddress
 import os
 import re
 import shlex
@@ -40,7 +41,7 @@ OPERATIONS = ROOT / "docs" / "operations.md"
 KUBERNETES_VERSION = "1.33.0"  # the oldest minor release the manifests must be valid for
 OVERLAYS = ("dev", "prod")
 NAMESPACES = {"dev": "doorstep-dev", "prod": "doorstep"}
-SERVICES = ("catalog", "ticket", "deliberation", "evaluation")
+SERVICES = ("catalog", "ticket", "deliberation", "evaluation", "notification")
 PROCESSES = ("gateway", *SERVICES)
 SETTINGS_CLASSES = {
     "gateway": "gateway.settings:GatewaySettings",
@@ -48,7 +49,23 @@ SETTINGS_CLASSES = {
     "ticket": "ticket_service.settings:TicketSettings",
     "deliberation": "deliberation_service.settings:DeliberationSettings",
     "evaluation": "evaluation_service.settings:EvaluationSettings",
+    "notification": "notification_service.settings:NotificationSettings",
 }
+# The one service-to-service path besides the gateway's: the notification service reads contacts (ticket)
+# and rating links (evaluation) straight from those services.
+DIRECT_CALLERS = {"ticket": {"notification"}, "evaluation": {"notification"}}
+# Addresses the notification service's Internet egress must never reach (the SSRF guard's second line).
+INTERNAL_NETWORKS = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+    "::1/128",
+)
 # Secrets the prod overlay expects the operator to create (docs/operations.md, "Secrets").
 PROD_EXTERNAL_SECRETS = {"doorstep-jwt", *(f"{service}-secrets" for service in SERVICES)}
 PROD_TLS_SECRET = "doorstep-gateway-tls"
@@ -326,15 +343,21 @@ def test_every_deployment_has_its_pdb_autoscaler_and_service(rendered: Rendered)
 # --- Secrets stay out of ConfigMaps ------------------------------------------------------------------------
 
 SECRET_KEY = re.compile(
-    r"(PASSWORD|PASSWD|PASS$|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|DATABASE_URL|BROKER_URL)"
+    r"(PASSWORD|PASSWD|PASS$|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|(^|_)KEY$|CREDENTIAL|DATABASE_URL|BROKER_URL)"
 )
 # Settings whose names contain a secret-looking word but are not secrets.
-NOT_SECRET_KEYS = {"TOKEN_ISSUER_ENABLED", "GATEWAY_TOKEN_ISSUER_ENABLED", "GATEWAY_TOKEN_LIFETIME_MINUTES"}
+NOT_SECRET_KEYS = {
+    "TOKEN_ISSUER_ENABLED",
+    "GATEWAY_TOKEN_ISSUER_ENABLED",
+    "GATEWAY_TOKEN_LIFETIME_MINUTES",
+    "NOTIFICATION_SERVICE_TOKEN_URL",  # the OIDC provider's public token endpoint, not a token
+}
 SECRET_VALUES = (
     re.compile(r"[a-z][a-z0-9+.-]*://[^/\s@:]+:[^/\s@]+@", re.IGNORECASE),  # user:password@ in any URL
     re.compile(r"(password|passwd|pwd|secret|token)\s*[=:]\s*\S", re.IGNORECASE),  # key=value inside a value
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\."),  # a JWT
+    re.compile(r"\bwhsec_[A-Za-z0-9+/=]{16,}"),  # a Standard Webhooks signing secret
 )
 
 
@@ -359,6 +382,9 @@ def secret_findings(data: dict[str, str]) -> list[str]:
         {"API_TOKEN": "abc"},
         {"settings.ini": "[db]\npassword = hunter2\n"},
         {"key.pem": "-----BEGIN RSA PRIVATE KEY-----\nMIIB..."},
+        {"NOTIFICATION_SMS_PHONE_KEY": "x"},
+        {"NOTIFICATION_PUSH_VAPID_PRIVATE_KEY": "x"},
+        {"signing": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
     ],
 )
 def test_the_secret_detector_flags_secret_looking_data(data: dict[str, str]):
@@ -373,6 +399,8 @@ def test_the_secret_detector_passes_plain_settings():
         "GATEWAY_CATALOG_URL": "http://catalog:8000",
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector.monitoring.svc:4318",
         "create-databases.sql": "CREATE DATABASE doorstep_catalog;",
+        "NOTIFICATION_SERVICE_TOKEN_URL": "https://oidc.pudong.example/realms/doorstep/protocol/openid-connect/token",
+        "NOTIFICATION_WEBHOOK_ALLOW_PRIVATE_TARGETS": "false",
     }
     assert secret_findings(plain) == []
 
@@ -438,6 +466,7 @@ def resolve_environment(rendered: Rendered, container: dict[str, Any], process: 
                 "DATABASE_URL": f"postgresql://{process}:stand-in@postgres.internal:5432/doorstep_{process}",
                 "BROKER_URL": f"amqps://{process}:stand-in@rabbitmq.internal:5671/",
                 "JWT_SECRET": "stand-in-" + "x" * 40,
+                "SMS_PHONE_KEY": "stand-in-" + "y" * 40,
             }
         assert data is not None, f"{kind} {ref['name']} is not rendered"
         if ref["key"] in data:
@@ -492,6 +521,16 @@ def test_settings_accept_the_rendered_environment(rendered: Rendered, process: s
             assert settings.database_url.endswith(f"/doorstep_{process}"), where
             if rendered.overlay == "dev":
                 assert "@postgres:5432/" in settings.database_url and "@rabbitmq:5672/" in settings.broker_url
+        if process == "notification":
+            # SSRF: webhooks to internal addresses stay refused in every cluster.
+            assert settings.allows_private_targets is False, where
+            for service in ("ticket", "evaluation"):
+                target = rendered.one("Service", service)
+                url = getattr(settings, f"{service}_url")
+                assert url == f"http://{service}:{target['spec']['ports'][0]['port']}", where
+            if rendered.overlay == "prod":
+                # Production verifies RS256 tokens only: its calls need an OIDC client (shared/service_calls.py).
+                assert settings.service_token_url.startswith("https://") and settings.service_client_id, where
 
 
 def test_every_configmap_and_secret_reference_resolves(rendered: Rendered):
@@ -578,14 +617,24 @@ def test_network_policies_deny_by_default_and_allow_only_the_system_paths(render
     ]
     assert from_ingress_controller, "the ingress controller cannot reach the gateway"
 
+    processes = {"gateway": gateway, **services, **{f"{s}-migrate": labels for s, labels in migrations.items()}}
     for service, labels in services.items():
         assert any(8000 in ports and peer_selects(peer, labels) for peer, ports in rules(rendered, gateway, "Egress"))
         sources = rules(rendered, labels, "Ingress")
         assert any(peer_selects(peer, gateway) for peer, _ in sources), f"gateway cannot reach {service}"
-        # Only the gateway (and Prometheus from the monitoring namespace) may call a service.
+        # Only the gateway, the service's direct callers (DIRECT_CALLERS) and Prometheus from the monitoring
+        # namespace may call a service.
+        callers = {"gateway", *DIRECT_CALLERS.get(service, set())}
         for peer, _ in sources:
             namespace = peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
-            assert peer_selects(peer, gateway) or namespace == "monitoring", f"{service} open to {peer}"
+            if namespace == "monitoring":
+                continue
+            selected = {name for name, pod in processes.items() if peer_selects(peer, pod)}
+            assert selected and selected <= callers, f"{service} open to {peer} ({sorted(selected)})"
+        for caller in DIRECT_CALLERS.get(service, set()):
+            assert any(8000 in ports and peer_selects(peer, services[caller]) for peer, ports in sources), caller
+            caller_egress = rules(rendered, services[caller], "Egress")
+            assert any(8000 in ports and peer_selects(peer, labels) for peer, ports in caller_egress), caller
         egress_ports = set().union(*(ports for _, ports in rules(rendered, labels, "Egress")))
         assert 5432 in egress_ports and egress_ports & {5671, 5672}, f"{service} cannot reach its datastores"
         migration_ports = set().union(*(ports for _, ports in rules(rendered, migrations[service], "Egress")))
@@ -605,6 +654,44 @@ def test_network_policies_deny_by_default_and_allow_only_the_system_paths(render
             for client in clients:
                 assert any(port in ports and peer_selects(peer, client) for peer, ports in allowed), name
             assert not any(peer_selects(peer, gateway) for peer, _ in allowed), f"the gateway reaches {name}"
+
+
+def internet_rules(rendered: Rendered, labels: dict[str, str]) -> list[tuple[dict[str, Any], set[int]]]:
+    """Egress rules of pods with `labels` to an address block of /8 or wider (the Internet, give or take)."""
+    return [
+        (peer, ports)
+        for peer, ports in rules(rendered, labels, "Egress")
+        if "ipBlock" in peer and ipaddress.ip_network(peer["ipBlock"]["cidr"]).prefixlen <= 8
+    ]
+
+
+def test_only_the_notification_service_leaves_for_the_internet_and_never_for_internal_addresses(rendered: Rendered):
+    notification = pod_labels(deployment(rendered, "notification")["spec"]["template"])
+    outward = internet_rules(rendered, notification)
+    for family in ("0.0.0.0/0", "::/0"):
+        assert any(peer["ipBlock"]["cidr"] == family and {80, 443} <= ports for peer, ports in outward), (
+            f"the notification service cannot reach webhook receivers and providers over {family}"
+        )
+    for peer, ports in outward:
+        assert ports and ports <= {80, 443}, f"Internet egress on {ports}: 443 and 80 only"
+        block = ipaddress.ip_network(peer["ipBlock"]["cidr"])
+        cut = [ipaddress.ip_network(network) for network in peer["ipBlock"].get("except", [])]
+        for internal in map(ipaddress.ip_network, INTERNAL_NETWORKS):
+            if internal.version == block.version and internal.subnet_of(block):  # type: ignore[arg-type]
+                assert any(internal.subnet_of(network) for network in cut if network.version == internal.version), (
+                    f"{peer['ipBlock']['cidr']} lets the notification service reach {internal}"
+                )
+    # Inside the cluster it reaches the ticket and evaluation services, never the others or the gateway.
+    egress = rules(rendered, notification, "Egress")
+    for process in ("gateway", "catalog", "deliberation"):
+        labels = pod_labels(deployment(rendered, process)["spec"]["template"])
+        assert not any(peer_selects(peer, labels) for peer, _ in egress), f"the notification service reaches {process}"
+    # The migration Job and every other process stay inside.
+    job = pod_labels(rendered.one("Job", "notification-migrate")["spec"]["template"])
+    for labels in [job, *(pod_labels(deployment(rendered, p)["spec"]["template"]) for p in PROCESSES)]:
+        if labels == notification:
+            continue
+        assert internet_rules(rendered, labels) == [], f"{labels['app.kubernetes.io/name']} may reach the Internet"
 
 
 # --- ingress -----------------------------------------------------------------------------------------------
@@ -736,4 +823,9 @@ def test_the_build_context_holds_only_what_the_image_needs():
         for source in line.split()[1:-1]
     }
     assert copied <= included, f"COPY of something the context leaves out: {copied - included}"
+    # Every process's package is in the image, and the build imports each one (a missing one fails the build).
+    packages = {"gateway", *(f"{service}_service" for service in SERVICES)}
+    assert packages <= copied, f"the image lacks {packages - copied}"
+    [smoke] = [line for line in dockerfile_stages()["builder"] if "python -c" in line]
+    assert all(f"{package}.app" in smoke for package in packages), "the build's import check misses a process"
     assert {".git", ".venv", "var", "tests"}.isdisjoint(included)

@@ -1,6 +1,6 @@
 """The distributed stack the fault tests break, and what they do through its API and check in its databases.
 
-One stack for the whole folder (starting five processes is the slow part): every service reaches
+One stack for the whole folder (starting six processes is the slow part): every service reaches
 RabbitMQ through one fault proxy, and the ticket service reaches PostgreSQL through another. Each test
 opens its own station and counts only its own tickets, so tests do not see each other's work.
 """
@@ -24,7 +24,13 @@ from tests.conftest import POSTGRES_URL, bearer, eventually
 ROOT = Path(__file__).resolve().parents[2]
 
 GATEWAY_PORT = 18600
-SERVICE_PORTS = {"catalog": 18601, "ticket": 18602, "deliberation": 18603, "evaluation": 18604}
+SERVICE_PORTS = {
+    "catalog": 18601,
+    "ticket": 18602,
+    "deliberation": 18603,
+    "evaluation": 18604,
+    "notification": 18605,
+}
 BROKER_PROXY_PORT = 18610
 DATABASE_PROXY_PORT = 18611
 # The service whose database the outage test takes away.

@@ -41,7 +41,7 @@ async def test_a_broker_cut_loses_and_doubles_no_invitation(stack, broker_proxy)
         closed = await running
         loaded = time.monotonic() - started
 
-    assert dropped >= 4, "each of the four services had a broker connection to lose"
+    assert dropped >= len(stack.ports), "each service had a broker connection to lose"
     assert restored_at > cut_at, "tickets were closed while the broker was away"
     assert waiting[0]["n"] > 0
     assert broker_proxy.counts.refused > 0, "the services tried to reconnect during the cut"

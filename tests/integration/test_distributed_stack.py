@@ -1,4 +1,5 @@
-"""The distributed mode as `make up` runs it: five uvicorn processes, PostgreSQL, RabbitMQ."""
+"""The distributed mode as `make up` runs it: six uvicorn processes (the gateway and five services), PostgreSQL,
+RabbitMQ."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -41,7 +43,7 @@ def stack(tmp_path_factory):
         database_prefix=f"test_stack_{suffix}",
         namespace=f"teststack{suffix}",
         gateway_port=18700,
-        ports={"catalog": 18701, "ticket": 18702, "deliberation": 18703, "evaluation": 18704},
+        ports={"catalog": 18701, "ticket": 18702, "deliberation": 18703, "evaluation": 18704, "notification": 18705},
         state_directory=tmp_path_factory.mktemp("stack"),
         extra_environment={
             "GATEWAY_UPSTREAM_TIMEOUT_SECONDS": "3",
@@ -67,11 +69,17 @@ async def _token(http: httpx.AsyncClient, username: str) -> dict[str, str]:
 async def test_a_token_and_a_request_through_the_gateway_reach_each_service(stack):
     async with httpx.AsyncClient(base_url=stack.url(), timeout=10) as http:
         admin = await _token(http, "district_admin")
-        for path in ("/api/v1/stations", "/api/v1/tickets", "/api/v1/projects", "/api/v1/evaluations/invitations"):
+        for path in (
+            "/api/v1/stations",
+            "/api/v1/tickets",
+            "/api/v1/projects",
+            "/api/v1/evaluations/invitations",
+            "/api/v1/webhooks",
+        ):
             response = await http.get(path, headers=admin)
             assert response.status_code == 200, (path, response.text)
         document = (await http.get("/openapi.json")).json()
-        assert {"/api/v1/stations", "/api/v1/tickets", "/api/v1/projects"} <= set(document["paths"])
+        assert {"/api/v1/stations", "/api/v1/tickets", "/api/v1/projects", "/api/v1/webhooks"} <= set(document["paths"])
 
 
 async def test_an_event_crosses_from_one_service_to_another_over_rabbitmq(stack):
@@ -114,25 +122,43 @@ async def test_an_event_crosses_from_one_service_to_another_over_rabbitmq(stack)
 
         await eventually(invited, timeout=15)
 
+        # The notification service consumes every event (webhooks, feed, SMS): the closing reached it too.
+        connection = await asyncpg.connect(f"{stack.postgres_url}/{stack.database_name('notification')}")
+        try:
 
-async def test_a_stopped_service_gets_a_problem_within_the_timeout_and_readyz_names_it(stack):
-    stack.stop("deliberation")
+            async def received_by_notification() -> bool:
+                rows = await connection.fetch(
+                    "SELECT 1 FROM inbox_message WHERE consumer = 'notification' AND event_type = 'ticket.closed'"
+                )
+                return len(rows) >= 1
+
+            await eventually(received_by_notification, timeout=15)
+        finally:
+            await connection.close()
+
+
+@pytest.mark.parametrize(
+    ("service", "path"), [("deliberation", "/api/v1/projects"), ("notification", "/api/v1/webhooks")]
+)
+async def test_a_stopped_service_gets_a_problem_within_the_timeout_and_readyz_names_it(stack, service, path):
+    stack.stop(service)
     try:
         async with httpx.AsyncClient(base_url=stack.url(), timeout=10) as http:
+            admin = await _token(http, "district_admin")
             started = time.monotonic()
-            response = await http.get("/api/v1/projects")
+            response = await http.get(path, headers=admin)
             elapsed = time.monotonic() - started
             assert response.status_code in (502, 503)
             assert response.headers["content-type"] == "application/problem+json"
-            assert response.json()["service"] == "deliberation"
+            assert response.json()["service"] == service
             assert elapsed < 3
             ready = await http.get("/readyz")
             assert ready.status_code == 503
-            assert ready.json()["not_ready"] == ["deliberation"]
+            assert ready.json()["not_ready"] == [service]
             # The gateway itself stays in the load balancer: its other routes still work.
             assert (await http.get("/readyz", params={"scope": "local"})).status_code == 200
             # The other services still answer.
             assert (await http.get("/api/v1/stations")).status_code == 200
     finally:
-        stack.start("deliberation")
-        stack.wait_ready("deliberation")
+        stack.start(service)
+        stack.wait_ready(service)

@@ -15,7 +15,7 @@ from tests.conftest import DEMO_STATION_ID, DEMO_SUBDISTRICT_ID, bearer, eventua
 async def test_readyz_reports_every_service_ready(client):
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert set(response.json()["services"]) == {"catalog", "ticket", "deliberation", "evaluation"}
+    assert set(response.json()["services"]) == {"catalog", "ticket", "deliberation", "evaluation", "notification"}
 
 
 async def test_openapi_holds_every_services_paths(client):

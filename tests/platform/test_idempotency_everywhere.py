@@ -7,7 +7,19 @@ from tests.conftest import DEMO_STATION_ID, staff_headers
 
 # POSTs that change nothing (computations, the token issuer), and the one whose answer holds a secret
 # shown once: an Open311 key is stored hashed, and a stored answer would keep it in clear for a day.
-NOT_ACTING = {"/api/v1/coverage", "/api/v1/coverage.csv", "/auth/token", "/api/v1/api-keys"}
+# Reads that take a body, sign-in, and answers that show a secret once (a stored answer would keep the
+# secret a second time); marking feed items read or unread sets a state, so a repeat changes nothing.
+NOT_ACTING = {
+    "/api/v1/coverage",
+    "/api/v1/coverage.csv",
+    "/auth/token",
+    "/api/v1/api-keys",
+    "/api/v1/webhooks",
+    "/api/v1/webhooks/{webhook_id}/secret",
+    "/api/v1/me/feed/read",
+    "/api/v1/me/feed/{item_id}/read",
+    "/api/v1/me/feed/{item_id}/unread",
+}
 
 
 async def test_every_acting_post_declares_an_idempotency_key(client):

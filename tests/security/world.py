@@ -43,6 +43,7 @@ ROLES = (
     "subdistrict_admin",
     "district_admin",
     "integration_client",
+    "notifier",
 )
 STATION_ROLES = ("receptionist", "social_worker", "secretary")
 SCOPES = ("any", "none", "station", "community", "subdistrict", "department", "resident", "own", "client")
@@ -783,4 +784,130 @@ class World:
             {"level": "stations", "staff_id": SOCIAL_WORKER_ID},
             markers=[HOME.station_id, SOCIAL_WORKER_NAME],
             subjects={"social_worker": SOCIAL_WORKER_ID},
+        )
+
+    # -- notification: webhooks of district systems --------------------------------------------------------
+
+    async def build_webhook_subscription(self) -> Target:
+        """An integration client's subscription, disabled so that nothing changes it in the background."""
+        client_id = f"security-webhook-client-{uuid.uuid4().hex[:8]}"
+        description = marker("WEBHOOK")
+        hook = await self.post(
+            "/api/v1/webhooks",
+            bearer("integration_client", client_id),
+            json={
+                "url": "http://127.0.0.1:9/security",
+                "event_types": ["ticket.created"],
+                "description": description,
+                "enabled": False,
+            },
+        )
+        return Target(
+            {"webhook_id": hook["id"]},
+            markers=[description, hook["id"]],
+            subjects={"integration_client": client_id},
+            probe=f"/api/v1/webhooks/{hook['id']}",
+        )
+
+    async def build_webhook(self) -> Target:
+        """An integration client's enabled subscription with one delivery in its log. The target is a closed
+        port: the delivery is retried; once it first failed, nothing in the background changes the subscription."""
+        client_id = f"security-webhook-client-{uuid.uuid4().hex[:8]}"
+        client = bearer("integration_client", client_id)
+        description = marker("WEBHOOK")
+        hook = await self.post(
+            "/api/v1/webhooks",
+            client,
+            json={"url": "http://127.0.0.1:9/security", "event_types": ["ticket.created"], "description": description},
+        )
+        await self.post(
+            "/api/v1/tickets",
+            RESIDENT,
+            json={
+                "station_id": HOME.station_id,
+                "channel": "app",
+                "service_category": "daily_life",
+                "description": "路灯",
+            },
+        )
+        rows: list[dict[str, Any]] = []
+
+        async def tried() -> bool:
+            log = await self.client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=client)
+            rows[:] = expect(log, 200)["items"]
+            return bool(rows) and rows[-1]["attempts"] >= 1
+
+        await eventually(tried, timeout=30)
+        return Target(
+            {"webhook_id": hook["id"], "delivery_id": rows[-1]["id"]},
+            markers=[description, hook["id"]],
+            subjects={"integration_client": client_id},
+            probe=f"/api/v1/webhooks/{hook['id']}",
+        )
+
+    # -- notification: push devices (each person's own) ------------------------------------------------------
+
+    async def build_push_device(self) -> Target:
+        """A vendor-channel device of the district admin's person, so the admin's own list is the probe;
+        every person role with that subject is its owner, any other subject a stranger to it."""
+        label = marker("DEVICE")
+        device = await self.post(
+            "/api/v1/me/devices",
+            ADMIN,
+            json={"platform": "huawei", "token": f"security-token-{uuid.uuid4().hex}", "label": label},
+        )
+        owner = "security-district-admin"
+        people = ("resident", *STATION_ROLES, "department", "subdistrict_admin", "district_admin")
+        return Target(
+            {"device_id": device["id"]},
+            markers=[label, device["id"]],
+            subjects={role: owner for role in people},
+            probe="/api/v1/me/devices?limit=200",
+        )
+
+    # -- notification: the worker's feed (each person's own) --------------------------------------------------
+
+    async def build_feed_item(self) -> Target:
+        """The item a designation puts in the designee's feed (the home station's social worker 陆伟): every
+        person role with his subject is its owner, any other subject a stranger to it. The probe is the
+        district admin's own feed: nobody else may read a person's feed."""
+        ticket_id = (await self.build_ticket()).params["ticket_id"]
+        secretary = bearer("secretary", HOME.staff_id("secretary"), **HOME.claims("secretary"))
+        await self.post(
+            f"/api/v1/tickets/{ticket_id}/designate", secretary, 200, json={"designee_id": SOCIAL_WORKER_ID}
+        )
+        designee = bearer("social_worker", SOCIAL_WORKER_ID, **HOME.claims("social_worker"))
+        found: list[dict[str, Any]] = []
+
+        async def arrived() -> bool:
+            feed = await self.client.get("/api/v1/me/feed", params={"limit": 200}, headers=designee)
+            found[:] = [item for item in expect(feed, 200)["items"] if item["subject_id"] == ticket_id]
+            return bool(found)
+
+        await eventually(arrived, timeout=30)
+        people = ("resident", *STATION_ROLES, "department", "subdistrict_admin", "district_admin", "integration_client")
+        return Target(
+            {"item_id": found[0]["id"]},
+            markers=[found[0]["id"]],
+            subjects={role: SOCIAL_WORKER_ID for role in people},
+            probe="/api/v1/me/feed?limit=200",
+        )
+
+    # -- notification: residents' SMS notices --------------------------------------------------------------
+
+    async def build_sms_ticket(self) -> Target:
+        """The resident's closed ticket (with their phone) once its rating-link SMS is in the log."""
+        ticket_id, _invitation = await self._closed_ticket()
+        messages: list[dict[str, Any]] = []
+
+        async def logged() -> bool:
+            log = await self.client.get("/api/v1/sms/messages", params={"ticket_id": ticket_id}, headers=ADMIN)
+            messages[:] = expect(log, 200)["items"]
+            return bool(messages)
+
+        await eventually(logged, timeout=30)
+        return Target(
+            {"ticket_id": ticket_id},
+            markers=[message["id"] for message in messages],
+            subjects={"resident": RESIDENT_ID},
         )

@@ -46,3 +46,28 @@ def coarsen_address(address: str | None) -> str | None:
 
 def coarsen_coordinate(value: float | None) -> float | None:
     return round(value, PUBLIC_COORDINATE_DECIMALS) if value is not None else None
+
+
+# What the public reads of a ticket's state (Open311 `status_notes`, an update's `description`): words a
+# resident understands, never the internal state word, and never a note staff typed for each other.
+PUBLIC_STATE_TEXT = {
+    "new": "已登记，等待受理",
+    "accepted": "已受理",
+    "in_progress": "正在办理",
+    "waiting_for_resident": "等待居民补充信息",
+    "resolved": "已办结",
+    "closed": "已办结",
+    "cancelled": "已撤销",
+    "reopened": "已重新办理",
+}
+# The one note that is the public's: the result recorded when the matter was resolved (the resolve
+# action's note, which the resident reads on their own ticket too). It shows once the ticket is
+# resolved or closed, masked as the description is.
+RESULT_STATES = frozenset({"resolved", "closed"})
+
+
+def public_state_text(state: str, result: str | None = None) -> str:
+    """The public words for `state`: the (already masked) resolution `result` when resolved, else a phrase."""
+    if state in RESULT_STATES and result:
+        return result
+    return PUBLIC_STATE_TEXT.get(state, "处理中")

@@ -10,6 +10,11 @@ coarsened to the road or community, coordinates to ~100 m; pages of at most PUBL
 integration's valid `api_key` shows what the integration role sees on /api/v1/tickets (the address with
 its door numbers masked, the photo) and allows larger pages; names, phones and e-mails stay masked for
 every reader, and coordinates rounded (integrations handle no resident's matter).
+
+`servicerequestupdates` (FixMyStreet's extension) lists each state change after the request was made,
+oldest first: the public words of the new state (`public.py`), and for a resolution its note masked as the
+description is. No other note (staff write those for each other) and no actor. A request's `status_notes`
+carries the same public words, its last resolution's note once resolved or closed.
 """
 
 from __future__ import annotations
@@ -35,19 +40,20 @@ from shared.service import SessionDep
 from ticket_service.clock import Now
 from ticket_service.open311.formats import FORMATS, Open311Error, error_response, render
 from ticket_service.open311.keys import find_active
-from ticket_service.open311.public import coarsen_address, coarsen_coordinate
+from ticket_service.open311.public import RESULT_STATES, coarsen_address, coarsen_coordinate, public_state_text
 from ticket_service.privacy.masking import (
     CONTACT_LABEL,
     CONTACT_SEPARATOR,
     masked_contact,
     masked_description,
+    masked_text,
     ticket_names,
 )
 from ticket_service.stations import repository as stations
 from ticket_service.stations.models import StationCopy
 from ticket_service.tickets import service
 from ticket_service.tickets.catalogue import CATEGORY_BY_CODE, ITEM_BY_CODE, ITEMS
-from ticket_service.tickets.models import Ticket
+from ticket_service.tickets.models import Ticket, TicketChange
 from ticket_service.tickets.router import sla_policy
 from ticket_service.tickets.schemas import Channel, Location, TicketCreate
 
@@ -107,6 +113,23 @@ def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
 # clients generated from /openapi.json can send them.
 JURISDICTION = _query("jurisdiction_id", "This endpoint's jurisdiction (optional: it serves one).")
 API_KEY = _query("api_key", "An integration's key: reads as that integration (more detail, larger pages).")
+PAGING_NOTE = (
+    f"Pages: page (from 1, at most {MAX_PAGE}) and page_size ({DEFAULT_PAGE_SIZE} by default; at most "
+    f"{PUBLIC_MAX_PAGE_SIZE}, {INTEGRATION_MAX_PAGE_SIZE} with an api_key). Ask for the next page until one "
+    "comes back shorter than page_size. requests are newest first (a request raised while paging moves the "
+    "later pages by one: fix end_date, or drop repeated ids); servicerequestupdates oldest first."
+)
+PAGING = [
+    _query("page", "Page number, from 1.", type="integer", minimum=1, maximum=MAX_PAGE),
+    _query(
+        "page_size",
+        f"Items per page ({DEFAULT_PAGE_SIZE} by default; at most {PUBLIC_MAX_PAGE_SIZE}, "
+        f"{INTEGRATION_MAX_PAGE_SIZE} with an api_key).",
+        type="integer",
+        minimum=1,
+        maximum=INTEGRATION_MAX_PAGE_SIZE,
+    ),
+]
 REQUESTS_QUERY = [
     JURISDICTION,
     API_KEY,
@@ -119,15 +142,27 @@ REQUESTS_QUERY = [
     _query(
         "status", "open, closed, or both comma-separated.", type="string", pattern="^(open|closed)(,(open|closed))?$"
     ),
-    _query("page", "Page number, from 1.", type="integer", minimum=1, maximum=MAX_PAGE),
     _query(
-        "page_size",
-        f"Requests per page ({DEFAULT_PAGE_SIZE} by default; at most {PUBLIC_MAX_PAGE_SIZE}, "
-        f"{INTEGRATION_MAX_PAGE_SIZE} with an api_key).",
-        type="integer",
-        minimum=1,
-        maximum=INTEGRATION_MAX_PAGE_SIZE,
+        "updated_after",
+        "Only requests changed at or after this time (W3C datetime with zone); with updated_before at most 90 "
+        "days apart. Without start_date and end_date, no window on the request time applies.",
+        type="string",
+        format="date-time",
     ),
+    _query("updated_before", "Only requests changed at or before this time.", type="string", format="date-time"),
+    *PAGING,
+]
+UPDATES_QUERY = [
+    JURISDICTION,
+    API_KEY,
+    _query(
+        "start_date",
+        "Earliest update time (W3C datetime with zone); with end_date at most 90 days apart.",
+        type="string",
+        format="date-time",
+    ),
+    _query("end_date", "Latest update time.", type="string", format="date-time"),
+    *PAGING,
 ]
 _FORM_FIELDS: dict[str, dict[str, Any]] = {
     "jurisdiction_id": {"type": "string"},
@@ -198,6 +233,7 @@ async def discovery(fmt: str, request: Request, session: SessionDep) -> Response
             "changeset": CHANGESET,
             "contact": settings.open311_contact,
             "key_service": "Ask the district administrator for an API key (POST /api/v1/api-keys).",
+            "paging": PAGING_NOTE,
             "endpoints": [
                 {
                     "specification": SPECIFICATION,
@@ -281,8 +317,11 @@ def service_code_of(ticket: Ticket) -> str:
     return ticket.service_item or ticket.service_category
 
 
-def request_view(ticket: Ticket, station: StationCopy | None, *, integration: bool = False) -> dict[str, Any]:
-    """One request as the spec shapes it. `integration`: the reader holds a valid api_key."""
+def request_view(
+    ticket: Ticket, station: StationCopy | None, *, integration: bool = False, result: str | None = None
+) -> dict[str, Any]:
+    """One request as the spec shapes it. `integration`: the reader holds a valid api_key; `result`: the
+    note of the ticket's last resolution (masked here, shown once it is resolved or closed)."""
     closed = ticket.status in CLOSED
     updated = ticket.closed_at or ticket.cancelled_at or ticket.resolved_at if closed else ticket.updated_at
     item = ITEM_BY_CODE.get(service_code_of(ticket))
@@ -306,7 +345,7 @@ def request_view(ticket: Ticket, station: StationCopy | None, *, integration: bo
     return {
         "service_request_id": str(ticket.id),
         "status": "closed" if closed else "open",
-        "status_notes": ticket.status,
+        "status_notes": public_state_text(ticket.status, masked_text(result, ticket_names(ticket))),
         "service_name": item.name if item else ticket.service_category,
         "service_code": service_code_of(ticket),
         "description": description[:4000],
@@ -324,11 +363,28 @@ def request_view(ticket: Ticket, station: StationCopy | None, *, integration: bo
     }
 
 
+async def _results(session: AsyncSession, tickets: list[Ticket]) -> dict[uuid.UUID, str | None]:
+    """The note of each resolved or closed ticket's last resolution (the public result), one query."""
+    done = [ticket.id for ticket in tickets if ticket.status in RESULT_STATES]
+    if not done:
+        return {}
+    query = (
+        sa.select(TicketChange.ticket_id, TicketChange.note)
+        .where(TicketChange.ticket_id.in_(done), TicketChange.kind == "state", TicketChange.to_value == "resolved")
+        .order_by(TicketChange.ticket_id, TicketChange.seq)
+    )
+    return {ticket_id: note for ticket_id, note in (await session.execute(query)).all()}  # the last one wins
+
+
 async def _views(session: AsyncSession, tickets: list[Ticket], integration: bool) -> list[dict[str, Any]]:
     station_ids = {ticket.station_id for ticket in tickets}
     rows = await session.scalars(sa.select(StationCopy).where(StationCopy.id.in_(station_ids))) if tickets else []
     by_id = {station.id: station for station in rows}
-    return [request_view(ticket, by_id.get(ticket.station_id), integration=integration) for ticket in tickets]
+    results = await _results(session, tickets)
+    return [
+        request_view(ticket, by_id.get(ticket.station_id), integration=integration, result=results.get(ticket.id))
+        for ticket in tickets
+    ]
 
 
 async def _is_integration(session: AsyncSession, params: dict[str, str]) -> bool:
@@ -363,6 +419,29 @@ def _parse_datetime(value: str, name: str) -> datetime:
     return parsed
 
 
+def _window(
+    params: dict[str, str], first: str, last: str, now: datetime, *, required: bool
+) -> tuple[datetime, datetime] | None:
+    """A query's time window, at most 90 days: `first` alone reaches 90 days on, `last` alone 90 back,
+    neither the most recent 90 days (or no window when not `required`)."""
+    start = _parse_datetime(params[first], first) if first in params else None
+    end = _parse_datetime(params[last], last) if last in params else None
+    if start is None and end is None:
+        if not required:
+            return None
+        start, end = now - DEFAULT_WINDOW, now
+    elif start is None:
+        assert end is not None
+        start = end - DEFAULT_WINDOW
+    elif end is None:
+        end = start + DEFAULT_WINDOW
+    elif end - start > DEFAULT_WINDOW:
+        raise Open311Error(400, f"{first} and {last} may not span more than 90 days.")
+    if end < start:
+        raise Open311Error(400, f"{last} is before {first}.")
+    return start, end
+
+
 @router.get("/requests.{fmt}", summary="Service requests (tickets)", openapi_extra={"parameters": REQUESTS_QUERY})
 async def get_requests(fmt: str, request: Request, session: SessionDep, now: Now) -> Response:
     async def work(fmt: str) -> Response:
@@ -392,20 +471,13 @@ async def get_requests(fmt: str, request: Request, session: SessionDep, now: Now
                         sa.and_(Ticket.service_item.is_(None), Ticket.service_category.in_(codes)),
                     )
                 )
-            start = _parse_datetime(params["start_date"], "start_date") if "start_date" in params else None
-            end = _parse_datetime(params["end_date"], "end_date") if "end_date" in params else None
-            # Every query spans at most 90 days: a start alone reaches 90 days on, an end alone 90 back.
-            if start is None and end is None:
-                start, end = now - DEFAULT_WINDOW, now
-            elif start is None:
-                start = end - DEFAULT_WINDOW
-            elif end is None:
-                end = start + DEFAULT_WINDOW
-            elif end - start > DEFAULT_WINDOW:
-                raise Open311Error(400, "start_date and end_date may not span more than 90 days.")
-            if end < start:
-                raise Open311Error(400, "end_date is before start_date.")
-            query = query.where(Ticket.created_at >= start, Ticket.created_at <= end)
+            by_update = "updated_after" in params or "updated_before" in params
+            created = _window(params, "start_date", "end_date", now, required=not by_update)
+            if created is not None:
+                query = query.where(Ticket.created_at >= created[0], Ticket.created_at <= created[1])
+            updated = _window(params, "updated_after", "updated_before", now, required=False)
+            if updated is not None:
+                query = query.where(Ticket.updated_at >= updated[0], Ticket.updated_at <= updated[1])
             if "status" in params:
                 wanted = {part.strip() for part in params["status"].split(",") if part.strip()}
                 if not wanted <= {"open", "closed"}:
@@ -437,6 +509,58 @@ async def get_request(service_request_id: str, fmt: str, request: Request, sessi
         if ticket is None:
             raise Open311Error(404, f"service_request_id {service_request_id} not found.")
         return render(fmt, await _views(session, [ticket], integration), "service_requests", "request")
+
+    return await _answer(request, fmt, session, work)
+
+
+def update_view(change: TicketChange, ticket: Ticket) -> dict[str, Any]:
+    """One state change of a ticket as FixMyStreet's `request_update`: the public words of the new state,
+    the resolution's note (masked) when it resolved; no actor, no other note (those are the staff's)."""
+    result = masked_text(change.note, ticket_names(ticket)) if change.to_value == "resolved" else None
+    state = change.to_value or ""
+    return {
+        "update_id": str(change.id),
+        "service_request_id": str(ticket.id),
+        "status": "closed" if state in CLOSED else "open",
+        "updated_datetime": _datetime(change.at),
+        "description": public_state_text(state, result)[:4000],
+        "media_url": "",  # no attachment on an update yet
+    }
+
+
+@router.get(
+    "/servicerequestupdates.{fmt}",
+    summary="Updates of service requests (FixMyStreet's GeoReport v2 extension)",
+    description="Each change of a request's state, oldest first, within a window of at most 90 days "
+    "(start_date/end_date as on requests). " + PAGING_NOTE,
+    openapi_extra={"parameters": UPDATES_QUERY},
+)
+async def get_updates(fmt: str, request: Request, session: SessionDep, now: Now) -> Response:
+    async def work(fmt: str) -> Response:
+        params = _params(request)
+        integration = await _is_integration(session, params)
+        largest = INTEGRATION_MAX_PAGE_SIZE if integration else PUBLIC_MAX_PAGE_SIZE
+        page_size = _whole_number(params, "page_size", DEFAULT_PAGE_SIZE, largest)
+        page = _whole_number(params, "page", 1, MAX_PAGE)
+        window = _window(params, "start_date", "end_date", now, required=True)
+        assert window is not None
+        query = (
+            sa.select(TicketChange, Ticket)
+            .join(Ticket, Ticket.id == TicketChange.ticket_id)
+            # State changes after the request was made (its creation is the request itself).
+            .where(
+                TicketChange.kind == "state",
+                TicketChange.from_value.is_not(None),
+                TicketChange.at >= window[0],
+                TicketChange.at <= window[1],
+            )
+            .order_by(TicketChange.at, TicketChange.id)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+        rows = (await session.execute(query)).all()
+        updates = [update_view(change, ticket) for change, ticket in rows]
+        return render(fmt, updates, "service_request_updates", "request_update")
 
     return await _answer(request, fmt, session, work)
 

@@ -35,3 +35,5 @@ class ContactRead(Base):
     resident_phone_masked: Mapped[str | None] = mapped_column(sa.String(40))
     endpoint: Mapped[str] = mapped_column(sa.String(200))
     request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # Why a service read it (`resident_sms`); None for people, whose role and endpoint say it.
+    purpose: Mapped[str | None] = mapped_column(sa.String(60))

@@ -60,6 +60,8 @@ async def list_contact_reads(
     "/{ticket_id}/contact",
     response_model=ResidentContact,
     summary="The resident's contact in full (the handler and the station's staff; every read is recorded)",
+    description="Also the notification service (role `notifier`), for any ticket, to text its resident: "
+    "each of its reads is recorded with the purpose `resident_sms`.",
 )
 async def get_contact(
     ticket_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller, now: Now

@@ -38,3 +38,4 @@ class ContactReadRecord(BaseModel):
     resident_phone_masked: str | None
     endpoint: str = Field(description="Method and route, e.g. `GET /api/v1/tickets/{ticket_id}`.")
     request_id: str | None
+    purpose: str | None = Field(None, description="Why a service read it, e.g. `resident_sms` (the notifier).")

@@ -25,14 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.context import current_request_id
-from shared.errors import Forbidden
+from shared.errors import Forbidden, NotFound
 from shared.idempotency import StoredAnswer
 from shared.privacy import mask_name, mask_phone
-from ticket_service.access import works_at
+from ticket_service.access import NOTIFY_PURPOSE, reads_contact_to_notify, works_at
 from ticket_service.privacy.masking import carries_contact, masked_contact, masked_text, ticket_names
 from ticket_service.privacy.models import ContactRead
 from ticket_service.privacy.schemas import ResidentContact
 from ticket_service.stations import repository as stations
+from ticket_service.tickets import repository as tickets_repository
 from ticket_service.tickets import service as tickets
 from ticket_service.tickets.models import Ticket, TicketChange, VideoLinkSession
 from ticket_service.tickets.schemas import ChangeRead, TicketRead, VideoLinkRead
@@ -120,7 +121,13 @@ async def view_for(
 
 
 async def record_read(
-    session: AsyncSession, ticket: Ticket, principal: Principal, now: datetime, endpoint: str
+    session: AsyncSession,
+    ticket: Ticket,
+    principal: Principal,
+    now: datetime,
+    endpoint: str,
+    *,
+    purpose: str | None = None,
 ) -> ContactRead:
     row = ContactRead(
         read_at=now,
@@ -133,6 +140,7 @@ async def record_read(
         resident_phone_masked=mask_phone(ticket.resident_phone) if ticket.resident_phone is not None else None,
         endpoint=endpoint[:200],
         request_id=(current_request_id() or None),
+        purpose=purpose,
     )
     session.add(row)
     await session.flush()
@@ -163,6 +171,7 @@ async def record_replayed_reads(session: AsyncSession, request: Request, answer:
                 resident_phone_masked=read.resident_phone_masked,
                 endpoint=endpoint_of(request)[:200],
                 request_id=current_request_id() or None,
+                purpose=read.purpose,
             )
         )
     await session.flush()
@@ -180,7 +189,15 @@ async def read_for(
 async def reveal(
     session: AsyncSession, ticket_id: uuid.UUID, principal: Principal, now: datetime, endpoint: str
 ) -> ResidentContact:
-    """An explicit read of the resident's contact: the handler, the station's staff, the secretary."""
+    """An explicit read of the resident's contact: the handler, the station's staff, the secretary; and the
+    notification service (role `notifier`) for any ticket, to text the resident (`access.reads_contact_to_notify`)."""
+    if reads_contact_to_notify(principal):
+        ticket = await tickets_repository.get_ticket(session, ticket_id)
+        if ticket is None:
+            raise NotFound("No such ticket.", code="ticket_not_found")
+        if carries_contact(ticket):
+            await record_read(session, ticket, principal, now, endpoint, purpose=NOTIFY_PURPOSE)
+        return _contact(ticket)
     ticket = await tickets.visible_ticket(session, ticket_id, principal)
     station = await stations.get_station(session, ticket.station_id)
     if not (handles(principal, ticket) or (station is not None and works_at(principal, station))):
@@ -190,6 +207,10 @@ async def reveal(
         )
     if carries_contact(ticket):
         await record_read(session, ticket, principal, now, endpoint)
+    return _contact(ticket)
+
+
+def _contact(ticket: Ticket) -> ResidentContact:
     return ResidentContact(
         ticket_id=ticket.id,
         resident_id=ticket.resident_id,

@@ -31,6 +31,10 @@ class Ticket(Versioned, Synced, Base):
         sa.Index("ix_ticket_resident_id_id", "resident_id", "id"),
         # The SLA checker takes tickets whose next due time has come.
         sa.Index("ix_ticket_due_at", "due_at"),
+        # The checker's next look: the earliest of a breach and a warning (sla_warnings.py) still to come.
+        sa.Index("ix_ticket_sla_check_at", "sla_check_at"),
+        # Open311 `updated_after`.
+        sa.Index("ix_ticket_updated_at_id", "updated_at", "id"),
         # Retention: closed matters whose personal data is still held, oldest first.
         sa.Index(
             "ix_ticket_personal_data_removed_at_status_closed_at", "personal_data_removed_at", "status", "closed_at"
@@ -79,6 +83,11 @@ class Ticket(Versioned, Synced, Base):
     sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acceptance_working_minutes: Mapped[float | None] = mapped_column(sa.Float)
     resolution_working_minutes: Mapped[float | None] = mapped_column(sa.Float)
+    # When the SLA checker must look next: the earliest running due time or warning threshold still to
+    # come (``due_at`` stays the breach's time: lists sort and flag overdue by it). None: nothing to watch.
+    sla_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Warning thresholds already settled, never sent twice: ``acceptance:50``, ``resolution:80`` ...
+    sla_warnings: Mapped[list[str]] = mapped_column(JSONType, default=list)
     handled_by: Mapped[list[str]] = mapped_column(JSONType, default=list)
     onsite_office_status: Mapped[str | None] = mapped_column(sa.String(20))
     onsite_case_id: Mapped[str | None] = mapped_column(sa.String(64))
@@ -99,6 +108,8 @@ class TicketChange(Base):
         sa.UniqueConstraint("ticket_id", "seq"),
         # "Longest since last assigned" for designation.
         sa.Index("ix_ticket_change_kind_to_value_at", "kind", "to_value", "at"),
+        # Open311 `servicerequestupdates`: the changes within a window, in time order.
+        sa.Index("ix_ticket_change_at_id", "at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -171,8 +171,8 @@ async def ticket_counts(
 async def due_for_sla_check(session: AsyncSession, now: datetime, limit: int, *, skip_locked: bool) -> list[Ticket]:
     query = (
         sa.select(Ticket)
-        .where(Ticket.due_at <= now, Ticket.status.in_(OPEN))
-        .order_by(Ticket.due_at)
+        .where(Ticket.sla_check_at <= now, Ticket.status.in_(OPEN))
+        .order_by(Ticket.sla_check_at)
         .limit(limit)
         .with_for_update(skip_locked=skip_locked)
     )

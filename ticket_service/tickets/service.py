@@ -20,12 +20,14 @@ from shared.language import language_var, local_time
 from ticket_service.access import is_secretary_of, works_at
 from ticket_service.events import (
     ONSITE_OFFICE_REQUESTED,
+    TICKET_ACCEPTED,
     TICKET_ASSIGNED,
     TICKET_CLOSED,
     TICKET_CREATED,
     TICKET_ESCALATED,
     TICKET_RESOLVED,
     TICKET_SLA_BREACHED,
+    TICKET_SLA_WARNING,
     outbox,
 )
 from ticket_service.privacy.masking import masked_text, ticket_names
@@ -52,7 +54,22 @@ from ticket_service.tickets.schemas import (
     TicketCreate,
     VideoLinkCreate,
 )
-from ticket_service.tickets.sla import ClockStatus, SlaClockKind, SlaPolicy, TicketSla, breach_check, spans_from_changes
+from ticket_service.tickets.sla import (
+    ClockReading,
+    ClockStatus,
+    SlaClockKind,
+    SlaPolicy,
+    TicketSla,
+    breach_check,
+    spans_from_changes,
+)
+from ticket_service.tickets.sla_warnings import (
+    decide_warning,
+    next_threshold,
+    settled_key,
+    settled_thresholds,
+    threshold_minutes,
+)
 from ticket_service.tickets.visibility import can_see, owns
 
 SYSTEM = None  # actor of changes made by the service itself (SLA checker, consumed events)
@@ -227,11 +244,60 @@ def apply_readings(ticket: Ticket, sla: TicketSla, now: datetime) -> None:
     ticket.acceptance_working_minutes = round(acceptance.elapsed_minutes, 3)
     ticket.resolution_working_minutes = round(resolution.elapsed_minutes, 3)
     running = [
-        reading.due_at
+        reading
         for reading in (acceptance, resolution)
         if reading.status is ClockStatus.RUNNING and reading.due_at is not None and not _reported(ticket, reading.kind)
     ]
-    ticket.due_at = _utc(min(running)) if running else None
+    ticket.due_at = _utc(min(reading.due_at for reading in running if reading.due_at)) if running else None
+    # The checker also looks when a running clock reaches its next warning threshold.
+    looks = [reading.due_at for reading in running if reading.due_at is not None]
+    for reading in running:
+        percent = next_threshold(_warned(ticket, reading.kind))
+        if percent is not None:
+            minutes = threshold_minutes(reading.budget_minutes, percent) - reading.elapsed_minutes
+            looks.append(sla.calendar.add_working_minutes(now, minutes) if minutes > 0 else now)
+    ticket.sla_check_at = _utc(min(looks)) if looks else None
+
+
+def _warned(ticket: Ticket, kind: SlaClockKind) -> frozenset[int]:
+    return settled_thresholds(ticket.sla_warnings or [], kind.value)
+
+
+async def _warn(session: AsyncSession, ticket: Ticket, station: StationCopy, sla: TicketSla, now: datetime) -> int:
+    """Publishes ``ticket.sla_warning`` for each clock that newly crossed 50% or 80% (sla_warnings.py)."""
+    warned = 0
+    for kind in SlaClockKind:
+        reading: ClockReading = sla.reading(kind, now)
+        settled = _warned(ticket, kind)
+        decision = decide_warning(
+            reading.elapsed_minutes,
+            reading.budget_minutes,
+            settled,
+            running=reading.status is ClockStatus.RUNNING,
+            breached=reading.breached or _reported(ticket, kind),
+        )
+        if decision.settled != settled:
+            # A new list: the JSON column is saved when it is replaced, not when changed in place.
+            added = sorted(decision.settled - settled)
+            ticket.sla_warnings = [*(ticket.sla_warnings or []), *(settled_key(kind.value, p) for p in added)]
+        if decision.threshold_percent is None:
+            continue
+        await outbox.add(
+            session,
+            TICKET_SLA_WARNING,
+            {
+                **ticket_state(ticket, station),
+                "clock": kind.value,
+                "threshold_percent": decision.threshold_percent,
+                "budget_minutes": reading.budget_minutes,
+                "elapsed_working_minutes": round(reading.elapsed_minutes, 3),
+                "due_at": _iso(reading.due_at),
+                "warned_at": now.isoformat(),
+            },
+            subject=str(ticket.id),
+        )
+        warned += 1
+    return warned
 
 
 async def refresh_sla(
@@ -254,7 +320,8 @@ async def refresh_sla(
 async def check_breaches(
     session: AsyncSession, ticket: Ticket, policy: SlaPolicy, now: datetime
 ) -> frozenset[SlaClockKind]:
-    """One ticket's breach check (the periodic checker calls it): escalates once per clock."""
+    """One ticket's SLA check (the periodic checker calls it): escalates once per clock, and warns once
+    per clock and threshold before that (a breached clock warns no more)."""
     station = await _station(session, ticket)
     sla = _sla(ticket, station, await repository.changes(session, ticket.id), policy)
     now = max(now, ticket.created_at)
@@ -299,6 +366,7 @@ async def check_breaches(
                     },
                     subject=str(ticket.id),
                 )
+    await _warn(session, ticket, station, sla, now)
     apply_readings(ticket, sla, now)
     return check.newly_breached
 
@@ -511,6 +579,14 @@ async def transition(
         ticket.closed_at = None
         ticket.completed_by = None
     sla = await refresh_sla(session, ticket, station, policy, now)
+    if action is TicketAction.ACCEPT:
+        # The resident is told their matter was taken up (the notification service's SMS).
+        await outbox.add(
+            session,
+            TICKET_ACCEPTED,
+            {**ticket_state(ticket, station), "accepted_by": principal.user_id, "accepted_at": now.isoformat()},
+            subject=str(ticket.id),
+        )
     if target is TicketState.RESOLVED:
         await outbox.add(
             session,

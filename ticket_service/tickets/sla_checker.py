@@ -1,8 +1,9 @@
-"""The periodic SLA checker: finds tickets whose next due time has come and escalates breaches.
+"""The periodic SLA checker: finds tickets whose next due time has come, escalates breaches and warns
+at 50% and 80% of each budget before them (``sla_warnings.py``).
 
-It reads only tickets whose ``due_at`` has passed (an index), so its cost follows the number of due
-tickets, not the size of the table. Several replicas can run it: rows are taken with
-``FOR UPDATE SKIP LOCKED`` on PostgreSQL.
+It reads only tickets whose ``sla_check_at`` (the earliest breach or warning still to come) has passed
+(an index), so its cost follows the number of due tickets, not the size of the table. Several replicas
+can run it: rows are taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL.
 """
 
 from __future__ import annotations

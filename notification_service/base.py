@@ -1,0 +1,3 @@
+from shared.database import declarative_base
+
+Base = declarative_base()

@@ -1,0 +1,143 @@
+"""Fixtures of the notification service's tests. Each domain adds its own, with names of its own."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from notification_service.settings import NotificationSettings, use_settings
+from tests.conftest import running
+
+# --- webhooks: a real HTTP receiver on 127.0.0.1, and the embedded system with quick retries ----------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class WebhookReceiver:
+    """A district system's endpoint: records every POST and answers `answer_status`."""
+
+    port: int
+    answer_status: int = 204
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/doorstep"
+
+    async def _take(self, request: web.Request) -> web.Response:
+        self.received.append(({name.lower(): value for name, value in request.headers.items()}, await request.read()))
+        return web.Response(status=self.answer_status)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/hooks/doorstep", self._take)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+@pytest.fixture
+async def webhook_receiver() -> AsyncIterator[WebhookReceiver]:
+    receiver = WebhookReceiver(_free_port())
+    await receiver.start()
+    try:
+        yield receiver
+    finally:
+        await receiver.stop()
+
+
+QUICK_WEBHOOK_RETRIES: dict[str, Any] = {
+    "webhook_backoff_base_seconds": 0.05,
+    "webhook_backoff_max_seconds": 0.3,
+    "webhook_poll_seconds": 0.05,
+    "webhook_connect_timeout_seconds": 1.0,
+    "webhook_read_timeout_seconds": 2.0,
+}
+
+
+@pytest.fixture
+async def webhook_system_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    """Builds (once) the embedded system with the notification service's webhook settings overridden."""
+    from gateway.embedded import build
+    from gateway.settings import GatewaySettings
+
+    async with AsyncExitStack() as stack:
+
+        async def make(**webhook_settings: Any) -> Any:
+            unlimited = GatewaySettings(rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0)
+            system = build(tmp_path, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50})
+            runtime = system.services["notification"].state.runtime
+            settings = NotificationSettings.model_validate(
+                {**runtime.settings.model_dump(), **QUICK_WEBHOOK_RETRIES, **webhook_settings}
+            )
+            runtime.settings = settings
+            use_settings(settings)
+            await stack.enter_async_context(running(system.gateway))
+            return system
+
+        yield make
+
+
+@pytest.fixture
+async def webhook_system(webhook_system_factory: Callable[..., Awaitable[Any]]) -> Any:
+    return await webhook_system_factory()
+
+
+# --- residents' SMS: a real SMS gateway on 127.0.0.1, and the embedded system sending to it -----------------
+
+SMS_INBOUND_TOKEN = "sms-inbound-test-token"
+
+
+@pytest.fixture
+async def sms_gateway() -> AsyncIterator[Any]:
+    from tests.notification.sms_gateway import SmsGateway
+
+    gateway = SmsGateway()
+    await gateway.start()
+    try:
+        yield gateway
+    finally:
+        await gateway.stop()
+
+
+@pytest.fixture
+async def sms_system(tmp_path: Path, sms_gateway: Any) -> AsyncIterator[Any]:
+    """The embedded system (demo data) whose notification service sends SMS to `sms_gateway`, quickly."""
+    from gateway.embedded import build
+    from gateway.settings import GatewaySettings
+
+    unlimited = GatewaySettings(rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0)
+    system = build(tmp_path, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50})
+    runtime = system.services["notification"].state.runtime
+    settings = NotificationSettings.model_validate(
+        {
+            **runtime.settings.model_dump(),
+            "sms_provider": "http",
+            "sms_http_url": sms_gateway.url,
+            "sms_http_token": sms_gateway.token,
+            "sms_poll_seconds": 0.05,
+            "sms_inbound_token": SMS_INBOUND_TOKEN,
+        }
+    )
+    runtime.settings = settings
+    use_settings(settings)
+    async with running(system.gateway):
+        yield system
