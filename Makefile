@@ -19,7 +19,7 @@ $(NPM_STAMP): $(CONTRACT)/package.json $(CONTRACT)/package-lock.json
 	npm ci --prefix $(CONTRACT) --no-audit --no-fund --loglevel=error
 	@touch $(NPM_STAMP)
 
-## make run: gateway and four services in one process on http://127.0.0.1:8000 (SQLite, demo data)
+## make run: gateway and five services in one process on http://127.0.0.1:8000 (SQLite, demo data)
 run: $(STAMP)
 	$(BIN)/python -m gateway.embedded --host 127.0.0.1 --port 8000
 
@@ -40,6 +40,7 @@ down: $(STAMP)
 ## make bench: throughput and latency of the distributed stack, printed as a table
 bench: $(STAMP)
 	$(BIN)/python deploy/bench.py
+	$(BIN)/python deploy/bench_notifications.py
 
 ## make audit: known vulnerabilities in the pinned dependencies (pip-audit; needs PyPI's JSON API or OSV)
 audit: $(STAMP)

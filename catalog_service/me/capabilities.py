@@ -44,7 +44,7 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("tickets.backstop", "POST /api/v1/tickets/{ticket_id}/backstop", "secretary district_admin"),
     ("tickets.onsite_office", "POST /api/v1/tickets/{ticket_id}/onsite-office", "secretary district_admin"),
     ("tickets.video_links", "POST /api/v1/tickets/{ticket_id}/video-links", "station district_admin"),
-    ("tickets.contact", "GET /api/v1/tickets/{ticket_id}/contact", "station resident"),
+    ("tickets.contact", "GET /api/v1/tickets/{ticket_id}/contact", "station resident notifier"),
     ("tickets.contact_reads", "GET /api/v1/tickets/contact-reads", "district_admin"),
     ("rota.view", "GET /api/v1/duty-rota/{station_id}", "station department admins"),
     ("rota.manage", "POST /api/v1/duty-rota/{station_id}/shifts", "secretary admins"),
@@ -76,7 +76,7 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     (
         "evaluations.rating_link",
         "POST /api/v1/evaluations/invitations/{invitation_id}/token",
-        "receptionist secretary resident",
+        "receptionist secretary resident notifier",
     ),
     (
         "evaluations.in_person",

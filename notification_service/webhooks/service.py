@@ -26,6 +26,8 @@ from shared.events import EventEnvelope
 
 MAX_REPLAY_RANGE = timedelta(days=7)
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
+# Set in session.info when a transaction wrote deliveries (or queued a replay): see workers.DeliveryLoop.
+WAKE_KEY = "webhook_deliveries_written"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +187,8 @@ async def record_event(session: AsyncSession, event: EventEnvelope, now: datetim
             )
         )
         written += 1
+    if written:
+        session.info[WAKE_KEY] = True  # the delivery loop of this replica looks at once after the commit
     return written
 
 

@@ -89,7 +89,9 @@ async def test_a_closed_ticket_reaches_the_receiver_signed_as_cloudevents_withou
         assert admin_hook["secret"] not in shown.text
 
         ticket_id = await raise_ticket(http, f"联系{RESIDENT_NAME}，电话{RESIDENT_PHONE}，换医疗记录册")
-        closed = await http.post(f"/api/v1/tickets/{ticket_id}/close", headers=staff_headers(), json={})
+        closed = await http.post(
+            f"/api/v1/tickets/{ticket_id}/close", headers=staff_headers(), json={"result_text": "已办结"}
+        )
         assert closed.status_code == 200, closed.text
 
         async def closing_arrived() -> bool:
@@ -332,3 +334,20 @@ async def test_a_replay_asked_while_the_event_is_being_sent_still_goes_out(
         await eventually(twice, timeout=20)
         assert replays == [1]
         assert len({headers["webhook-id"] for headers, _ in webhook_receiver.received}) == 1
+
+
+async def test_a_delivery_goes_out_when_its_event_is_committed_not_at_the_next_look(
+    webhook_system: Any, webhook_receiver: WebhookReceiver
+) -> None:
+    loop = webhook_system.services["notification"].state.webhook_delivery_loop
+    loop.poll_seconds = 3600.0  # the next look would be an hour away: only the commit's wake-up can send it
+    loop.wake()  # ends the current wait, so the loop waits with the hour from now on
+    async with gateway(webhook_system) as http:
+        hook = await subscribe(http, webhook_receiver.url, event_types=["ticket.created"])
+        ticket_id = await raise_ticket(http)
+
+        async def arrived() -> bool:
+            return any(json.loads(body)["subject"] == ticket_id for _, body in webhook_receiver.received)
+
+        await eventually(arrived, timeout=20)
+        assert [event["type"] for event in verified(webhook_receiver, hook["secret"])] == ["ticket.created"]

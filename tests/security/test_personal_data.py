@@ -158,7 +158,8 @@ def test_supervisors_and_integrations_never_see_a_resident_in_full() -> None:
 def test_the_column_names_who_handles_the_matter() -> None:
     personal = {key: entry.personal for key, entry in MATRIX.entries.items() if entry.personal}
     staff_and_resident = dict.fromkeys(("receptionist", "social_worker", "secretary", "resident"), "full")
-    assert personal["GET /api/v1/tickets/{ticket_id}/contact"] == staff_and_resident
+    # The notification service reads the contact to text the resident (each read recorded with its purpose).
+    assert personal["GET /api/v1/tickets/{ticket_id}/contact"] == {**staff_and_resident, "notifier": "full"}
     assert personal["GET /api/v1/tickets/{ticket_id}"] == {"resident": "full"}
     # Nothing public, no export and no list shows a resident in full.
     for key, entry in MATRIX.entries.items():
