@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from catalog_service import events
+from catalog_service.closures.router import router as closures_router
 from catalog_service.coverage.router import router as coverage_router
 from catalog_service.csv_io.router import router as csv_router
 from catalog_service.demands.router import router as demands_router
@@ -34,6 +35,7 @@ definition = ServiceDefinition(
     settings_factory=CatalogSettings,
     routers=[
         stations_router,
+        closures_router,
         service_lists_router,
         departments_router,
         staff_router,

@@ -146,6 +146,11 @@ async def create_tickets(stack: Stack, headers: dict[str, str], body: dict[str, 
         await asyncio.gather(*(create(http) for _ in range(count)))
 
 
+def _action(action: str) -> dict[str, str]:
+    """A transition's body: resolving needs the result text (办理结果)."""
+    return {"action": action, "result_text": "已办结（压测）"} if action == "resolve" else {"action": action}
+
+
 async def resolve_all(stack: Stack, headers: dict[str, str], ticket_ids: list[str]) -> None:
     """Accepts and resolves the tickets (not timed), so the timed phase is the closing alone."""
     import aiohttp
@@ -156,7 +161,7 @@ async def resolve_all(stack: Stack, headers: dict[str, str], ticket_ids: list[st
         async with limit:
             for action in ("accept", "resolve"):
                 url = f"{stack.url()}/api/v1/tickets/{ticket_id}/transitions"
-                async with http.post(url, json={"action": action}, headers=headers) as reply:
+                async with http.post(url, json=_action(action), headers=headers) as reply:
                     if reply.status != 200:
                         raise RuntimeError(f"{action} {ticket_id}: {reply.status} {await reply.text()}")
 
@@ -270,7 +275,7 @@ async def offline_day(stack: Stack, headers: dict[str, str], body: dict[str, Any
             actions = ("accept", "resolve", "close") if index % 2 else ("accept",)
             for action in actions:
                 url = f"{stack.url()}/api/v1/tickets/{ticket_id}/transitions"
-                async with http.post(url, json={"action": action}, headers=headers) as reply:
+                async with http.post(url, json=_action(action), headers=headers) as reply:
                     if reply.status != 200:
                         raise RuntimeError(f"{action} {ticket_id}: {reply.status} {await reply.text()}")
     return len(created)

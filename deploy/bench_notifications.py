@@ -148,10 +148,14 @@ async def raise_tickets(http: Any, stack: Stack, headers: dict[str, str], rate: 
             else:
                 ids.append((await reply.json())["id"])
 
-    kept = await at_rate(rate, seconds, create)
+    await at_rate(rate, seconds, create)
+    # A refused creation (the write path's own limit, issue 17) raises no event: the rows count the events
+    # that were raised, and say how many creations were refused.
+    print(f"  raised {len(ids)} tickets in {seconds} s ({len(ids) / seconds:.0f}/s)", flush=True)
     if failures:
-        raise RuntimeError(f"{len(failures)} ticket creations failed, e.g. {failures[0]}")
-    print(f"  raised {len(ids)} tickets at {kept:.0f}/s", flush=True)
+        print(f"  {len(failures)} creations refused, e.g. {failures[0][:200]}", flush=True)
+    if not ids:
+        raise RuntimeError("no ticket could be raised")
     return ids
 
 
@@ -196,7 +200,13 @@ async def webhook_rows(stack: Stack) -> list[tuple[str, dict[str, float]]]:
         latencies = [
             (receiver.arrivals[event_id][0] - receiver.event_times[event_id]) * 1000 for event_id in events.values()
         ]
-        rows.append((f"event -> webhook delivery (ticket.created at {WEBHOOK_RATE}/s)", figures(latencies)))
+        rows.append(
+            (
+                f"event -> webhook delivery (ticket.created offered at {WEBHOOK_RATE}/s, "
+                f"{len(ticket_ids) / WEBHOOK_SECONDS:.0f}/s raised)",
+                figures(latencies),
+            )
+        )
 
         print(f"receiver down for {OUTAGE_SECONDS} s while tickets are raised at {OUTAGE_RATE}/s ...", flush=True)
         await receiver.stop()

@@ -18,7 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipResponder
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.routes import route_for
+from gateway.routes import body_limit, route_for
 from gateway.upstream import Upstream, UpstreamTimeout, UpstreamUnavailable
 from shared import tracing
 from shared.auth import TokenVerifier
@@ -215,7 +215,8 @@ class GatewayProxy:
         correlation_token = correlation_id_var.set(correlation_id)
         language_token = language_var.set(language_of(scope["headers"]))  # the gateway's own problems too
         try:
-            await limit_body(self._dispatch, scope, receive, send_with_ids, self.max_body)
+            limit = body_limit(scope["method"], scope["path"], self.max_body)  # uploads take more
+            await limit_body(self._dispatch, scope, receive, send_with_ids, limit)
         finally:
             request_id_var.reset(request_token)
             correlation_id_var.reset(correlation_token)
@@ -290,7 +291,8 @@ class GatewayProxy:
                 outgoing = tracing.current_traceparent() if tracing.tracing_enabled() else traceparent
                 if outgoing:
                     headers.append((b"traceparent", outgoing.encode("latin-1")))
-                await self.upstreams[service].forward(scope, receive, tracking_send, headers, self.max_body)
+                limit = body_limit(scope["method"], scope["path"], self.max_body)
+                await self.upstreams[service].forward(scope, receive, tracking_send, headers, limit)
             return status
         except BodyTooLarge:
             raise  # answered 413 by the edge's body limit

@@ -13,19 +13,31 @@ import ticket_service.stations.handlers
 import ticket_service.tickets.handlers  # noqa: F401
 from shared.events import EventBus
 from shared.ids import utcnow
+from shared.middleware import RequestContextMiddleware
 from shared.periodic import PeriodicTask
 from shared.service import ServiceDefinition
 from shared.service import create_app as create_service_app
 from shared.settings import ServiceSettings
 from ticket_service import events
-from ticket_service.limits import BodyLimitMiddleware
+from ticket_service.attachments.router import UPLOAD_PATH
+from ticket_service.attachments.router import content_router as attachment_content_router
+from ticket_service.attachments.router import router as attachments_router
+from ticket_service.attachments.rules import MAX_FORM_BYTES
+from ticket_service.attachments.service import files_from_settings
+from ticket_service.handovers.router import router as handovers_router
+from ticket_service.limits import Allowance, BodyLimitMiddleware
 from ticket_service.open311.keys_router import router as api_keys_router
 from ticket_service.open311.router import router as open311_router
 from ticket_service.privacy.retention import Anonymiser, anonymise_command
 from ticket_service.privacy.router import router as privacy_router
+from ticket_service.reassignment.router import router as reassignment_router
+from ticket_service.reassignment.sweep import AbsentOwnerSweep
+from ticket_service.replies.router import router as replies_router
 from ticket_service.rota.router import router as rota_router
 from ticket_service.seed import seed_demo
 from ticket_service.settings import TicketSettings
+from ticket_service.sla_policies.router import router as sla_policies_router
+from ticket_service.sla_policies.service import seed_defaults as seed_sla_policies
 from ticket_service.tickets.router import router as tickets_router
 from ticket_service.tickets.sla import SlaPolicy
 from ticket_service.tickets.sla_checker import SlaChecker
@@ -36,7 +48,18 @@ def configure_app(app: FastAPI) -> None:
     runtime = app.state.runtime
     settings = runtime.settings
     app.state.clock = utcnow
-    app.add_middleware(BodyLimitMiddleware, max_bytes=getattr(settings, "max_body_bytes", 64 * 1024))
+    # Attachments: where the files live, and the one route that takes a body larger than JSON's limit.
+    files = files_from_settings(settings)
+    app.state.attachment_files = files
+    upload = Allowance("POST", UPLOAD_PATH, MAX_FORM_BYTES, "file", "attachment_too_large")
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=getattr(settings, "max_body_bytes", 64 * 1024), allowances=[upload]
+    )
+    # The kernel's own body limit (inside this one) must let the upload through too: this middleware holds
+    # every other route to `max_body_bytes` before the kernel's limit is reached.
+    for middleware in app.user_middleware:
+        if middleware.cls is RequestContextMiddleware and middleware.kwargs.get("max_body_bytes") is not None:
+            middleware.kwargs["max_body_bytes"] = max(middleware.kwargs["max_body_bytes"], MAX_FORM_BYTES)
     checker = SlaChecker(
         runtime.database,
         SlaPolicy(
@@ -49,7 +72,10 @@ def configure_app(app: FastAPI) -> None:
     )
     app.state.sla_checker = checker
     anonymiser = Anonymiser(
-        runtime.database, getattr(settings, "personal_data_retention_days", 365), lambda: app.state.clock()
+        runtime.database,
+        getattr(settings, "personal_data_retention_days", 365),
+        lambda: app.state.clock(),
+        files=files,
     )
     app.state.anonymiser = anonymiser
     retention = PeriodicTask(
@@ -57,20 +83,35 @@ def configure_app(app: FastAPI) -> None:
         anonymiser.run_once,
         interval_seconds=getattr(settings, "retention_check_seconds", 3600),
     )
+    # No open ticket stays with an owner inactive or on leave (a leave that starts later, anything missed).
+    absent_owner_sweep = AbsentOwnerSweep(
+        runtime.database, lambda: app.state.clock(), batch_size=getattr(settings, "absent_owner_sweep_batch", 200)
+    )
+    app.state.absent_owner_sweep = absent_owner_sweep
+    absent_owners = PeriodicTask(
+        "absent-owner-sweep",
+        absent_owner_sweep.run_once,
+        interval_seconds=getattr(settings, "absent_owner_sweep_seconds", 300),
+    )
     kernel_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         async with kernel_lifespan(application):
+            # A policy row for every category and priority, from the settings (rows set by an admin stay).
+            await seed_sla_policies(runtime.database, checker.policy, app.state.clock())
             if getattr(settings, "sla_checker_enabled", True):
                 checker.start()
             if getattr(settings, "retention_enabled", True):
                 retention.start()
+            if getattr(settings, "absent_owner_sweep_enabled", True):
+                absent_owners.start()
             try:
                 yield
             finally:
                 await checker.stop()
                 await retention.stop()
+                await absent_owners.stop()
 
     app.router.lifespan_context = lifespan
 
@@ -81,7 +122,19 @@ definition = ServiceDefinition(
     description="Intake, duty rota, the three responsibility rules, business-hours SLAs and Open311 GeoReport v2.",
     settings_factory=TicketSettings,
     # The privacy router first: its /api/v1/tickets/contact-reads must not be read as a ticket id.
-    routers=[privacy_router, tickets_router, rota_router, open311_router, api_keys_router],
+    routers=[
+        privacy_router,
+        reassignment_router,  # before the tickets' routes: /api/v1/tickets/reassign is no ticket id
+        tickets_router,
+        attachments_router,
+        attachment_content_router,  # /api/v1/attachments: signed and public links, no token
+        replies_router,
+        sla_policies_router,
+        handovers_router,
+        rota_router,
+        open311_router,
+        api_keys_router,
+    ],
     migrations_directory=Path(__file__).parent / "migrations",
     consumer=events.consumer,
     published_events=events.PUBLISHED,

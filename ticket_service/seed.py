@@ -72,6 +72,14 @@ DEMO_TICKETS = [
 ]  # fmt: skip
 
 
+# The result text (办理结果) each resolution of a demo ticket gives the resident: required to resolve.
+DEMO_RESULTS = {
+    "resolved": "已通过视频连线在受理中心补办医保卡，新卡将寄到家中。",
+    "closed": "已当场打印社保缴费证明并交给居民。",
+    "reopened": "已联系物业清理垃圾房并消毒。",
+}
+
+
 async def _wait_for_stations(database: Database, wanted: list, seconds: float) -> list[StationCopy]:
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
@@ -147,7 +155,10 @@ async def _seed_tickets(session, station: StationCopy, policy: SlaPolicy) -> Non
             actor = resident if action in ("cancel", "reopen") and raiser is resident else receptionist
             if action == "reopen":
                 actor = resident
-            await service.transition(session, ticket, station, TicketAction(action), actor, now, policy)
+            result = DEMO_RESULTS.get(label) if action == "resolve" else None
+            await service.transition(
+                session, ticket, station, TicketAction(action), actor, now, policy, result_text=result
+            )
         if label == "backstop":
             await service.backstop_ticket(
                 session, ticket.id, BackstopRequest(note="超出社工职权"), secretary, now, policy

@@ -1,3 +1,6 @@
+from pathlib import Path
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -29,5 +32,32 @@ class TicketSettings(ServiceSettings):
     personal_data_retention_days: int = Field(default=365, ge=1)
     retention_check_seconds: float = Field(default=3600, gt=0)
     retention_enabled: bool = True
+    # Absent owners: the periodic sweep moves open tickets of people inactive or on leave at its pass (a
+    # leave entered for next Monday, anything the event path missed); every few minutes: within 15.
+    absent_owner_sweep_seconds: float = Field(default=300, gt=0, le=900)
+    absent_owner_sweep_batch: int = Field(default=200, ge=1)
+    absent_owner_sweep_enabled: bool = True
     # `GET /api/v1/tickets/export.csv` reads and streams this many tickets at a time (memory stays one batch).
     export_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    # Attachments (ticket_service/attachments): where the files live. `directory`: under
+    # `attachment_directory` (empty: `attachments/` beside the SQLite database, else var/attachments; in
+    # Kubernetes a volume); `s3`: an S3-compatible bucket. Download links are valid `attachment_url_ttl_seconds`,
+    # signed with `attachment_url_secret` (empty: a key derived from jwt_secret).
+    attachment_store: Literal["directory", "s3"] = "directory"
+    attachment_directory: str = ""
+    attachment_s3_bucket: str = "doorstep-ticket-attachments"
+    attachment_s3_endpoint_url: str = ""
+    attachment_s3_region: str = "cn-east-1"
+    attachment_s3_access_key_id: str = ""
+    attachment_s3_secret_access_key: str = ""
+    attachment_url_ttl_seconds: int = Field(default=600, ge=10, le=7 * 24 * 3600)
+    attachment_url_secret: str = ""
+
+    def attachment_path(self) -> Path:
+        if self.attachment_directory:
+            return Path(self.attachment_directory)
+        if self.database_url.startswith("sqlite") and ":///" in self.database_url:
+            database = Path(self.database_url.split(":///", 1)[1])
+            if str(database) not in ("", ":memory:"):
+                return database.parent / "attachments"
+        return Path("var") / "attachments"

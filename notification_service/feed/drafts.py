@@ -36,6 +36,9 @@ class FeedKind(StrEnum):
     resource_request_to_answer = "resource_request_to_answer"
     meeting_scheduled = "meeting_scheduled"
     webhook_disabled = "webhook_disabled"
+    ticket_transferred = "ticket_transferred"
+    ticket_returned = "ticket_returned"
+    ticket_backstop_requested = "ticket_backstop_requested"
 
 
 # The ticket service's seven categories (its catalogue.py), by code: names are data, not an import.
@@ -242,6 +245,45 @@ def _ticket_sla_breached(data: Mapping[str, Any]) -> tuple[FeedDraft, Audience] 
     return _ticket_draft(draft, data, urgent=True), Audience(person_ids=(owner,))
 
 
+SECRETARIES = frozenset({"secretary"})
+
+
+def _ticket_transferred(data: Mapping[str, Any]) -> tuple[FeedDraft, Audience] | None:
+    """The sending station's secretaries (and its owner, unless they moved it) see it leave; the receiving
+    owner hears of it through ticket.assigned."""
+    station = _id(data.get("from_station_id"))
+    if station is None:
+        return None
+    previous = _id(data.get("previous_owner_id"))
+    told = () if previous is None or previous == _id(data.get("transferred_by")) else (previous,)
+    body = f"一件工单已转至其他服务站办理{_ticket_about(data)}，本站不再查看此工单。"
+    draft = FeedDraft(FeedKind.ticket_transferred, "工单已转出", body, None, None)
+    audience = Audience(person_ids=told, station_id=station, station_roles=SECRETARIES)
+    return _ticket_draft(draft, data, at=data.get("transferred_at")), audience
+
+
+def _ticket_returned(data: Mapping[str, Any]) -> tuple[FeedDraft, Audience] | None:
+    """The station a ticket went back to: its secretaries see it return (its new owner gets ticket.assigned)."""
+    station = _id(data.get("to_station_id"))
+    if station is None:
+        return None
+    body = f"一件转出的工单已被退回本站，原因见工单记录{_ticket_about(data)}。"
+    draft = FeedDraft(FeedKind.ticket_returned, "工单被退回", body, None, None)
+    audience = Audience(station_id=station, station_roles=SECRETARIES)
+    return _ticket_draft(draft, data, at=data.get("returned_at")), audience
+
+
+def _ticket_backstop_requested(data: Mapping[str, Any]) -> tuple[FeedDraft, Audience] | None:
+    """The station's secretaries: claim it or name an owner (the reason is in the ticket, not the item)."""
+    station = _id(data.get("station_id"))
+    if station is None:
+        return None
+    body = f"负责社工申请兜底，请认领或指定负责人{_ticket_about(data)}。"
+    draft = FeedDraft(FeedKind.ticket_backstop_requested, "兜底申请", body, None, None)
+    made = _ticket_draft(draft, data, urgent=True, at=data.get("requested_at"))
+    return made, Audience(station_id=station, station_roles=SECRETARIES)
+
+
 def _resource_request_created(data: Mapping[str, Any]) -> tuple[FeedDraft, Audience] | None:
     request_id = _object_id(data.get("id"))
     department = _id(data.get("provider_department_id"))
@@ -306,6 +348,9 @@ DRAFTERS = {
     "ticket.escalated": _ticket_escalated,
     "ticket.sla_warning": _ticket_sla_warning,
     "ticket.sla_breached": _ticket_sla_breached,
+    "ticket.transferred": _ticket_transferred,
+    "ticket.returned": _ticket_returned,
+    "ticket.backstop_requested": _ticket_backstop_requested,
     "resource_request.created": _resource_request_created,
     "meeting.scheduled": _meeting_scheduled,
     "webhook.disabled": _webhook_disabled,

@@ -90,6 +90,18 @@ async def ticket_resolved(session: AsyncSession, event: EventEnvelope) -> None:
     await _queue(session, event, NoticeKind.ticket_resolved, {})
 
 
+@on("ticket.duplicate_linked")
+async def ticket_duplicate_linked(session: AsyncSession, event: EventEnvelope) -> None:
+    # The duplicate's resident: their matter is handled with another one (the event names the duplicate).
+    await _queue(session, event, NoticeKind.duplicate_linked, {})
+
+
+@on("ticket.parent_resolved")
+async def ticket_parent_resolved(session: AsyncSession, event: EventEnvelope) -> None:
+    # The duplicate's resident hears of the parent's resolution (one event per duplicate).
+    await _queue(session, event, NoticeKind.parent_resolved, {})
+
+
 @on("evaluation.invitation_created", "evaluation.invitation_renewed")
 async def invitation_created(session: AsyncSession, event: EventEnvelope) -> None:
     # A renewed invitation replaced the token of any earlier link: the resident gets a working one.

@@ -25,6 +25,8 @@ class NoticeKind(StrEnum):
     ticket_resolved = "ticket_resolved"
     rating_link = "rating_link"
     rating_code = "rating_code"
+    duplicate_linked = "duplicate_linked"  # the ticket joined another about the same matter (handovers)
+    parent_resolved = "parent_resolved"  # ... and that one is now resolved
 
 
 class MessageStatus(StrEnum):
@@ -163,6 +165,10 @@ def render(kind: str, params: dict[str, Any]) -> str:
         return f"您在{station}提出的事项已受理，由{staff}负责办理。服务站{params.get('opening', '')}。{OPT_OUT_FOOTER}"
     if kind == NoticeKind.ticket_resolved:
         return f"您在{station}提出的事项已办结。如有疑问请联系服务站。{OPT_OUT_FOOTER}"
+    if kind == NoticeKind.duplicate_linked:
+        return f"您在{station}提出的事项与另一件相同事项合并办理，办结时将通知您。{OPT_OUT_FOOTER}"
+    if kind == NoticeKind.parent_resolved:
+        return f"您在{station}提出的事项已随合并办理的相同事项一并办结。如有疑问请联系服务站。{OPT_OUT_FOOTER}"
     if kind == NoticeKind.rating_link:
         link, until = params.get("url", ""), params.get("valid_until", "")
         return f"请为{station}的服务评价：{link} {until}前有效。{OPT_OUT_FOOTER}"
@@ -179,6 +185,8 @@ def template_params(kind: str, params: dict[str, Any]) -> dict[str, str]:
     names = {
         NoticeKind.ticket_accepted: ("station_name", "staff_name", "opening"),
         NoticeKind.ticket_resolved: ("station_name",),
+        NoticeKind.duplicate_linked: ("station_name",),
+        NoticeKind.parent_resolved: ("station_name",),
         NoticeKind.rating_link: ("station_name", "url", "valid_until"),
         NoticeKind.rating_code: ("code", "valid_minutes"),
     }[NoticeKind(kind)]

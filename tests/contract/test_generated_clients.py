@@ -276,7 +276,9 @@ async def sign_in(system: Any, username: str) -> Any:
 
 
 async def act(client: Any, ticket_id: Any, action: str) -> Any:
-    body = model("TicketTransitionRequest")(action=model("TicketAction")(action))
+    # Resolving needs the result text (办理结果): the generated client carries the field.
+    result = {"result_text": "已开具居住证明"} if action == "resolve" else {}
+    body = model("TicketTransitionRequest")(action=model("TicketAction")(action), **result)
     answer = await operation("tickets_transition").asyncio_detailed(ticket_id, client=client, body=body)
     assert answer.status_code == 200, answer.content
     assert answer.parsed.status == {"accept": "accepted", "start": "in_progress"}.get(action, action + "d")

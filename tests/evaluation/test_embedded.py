@@ -28,7 +28,9 @@ async def test_from_a_closed_ticket_to_the_departments_inbox_through_the_gateway
     assert created.status_code == 201, created.text
     ticket_id = created.json()["id"]
     closed = await client.post(
-        f"/api/v1/tickets/{ticket_id}/close", headers=worker, json={"completed_by": SOCIAL_WORKER}
+        f"/api/v1/tickets/{ticket_id}/close",
+        headers=worker,
+        json={"completed_by": SOCIAL_WORKER, "result_text": "已办结"},
     )
     assert closed.status_code == 200, closed.text
 

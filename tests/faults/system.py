@@ -119,7 +119,7 @@ async def create_and_close(http: httpx.AsyncClient, station: Station, number: in
     )
     assert created.status_code == 201, created.text
     ticket_id = created.json()["id"]
-    closed = await http.post(f"/api/v1/tickets/{ticket_id}/close", headers=headers, json={})
+    closed = await http.post(f"/api/v1/tickets/{ticket_id}/close", headers=headers, json={"result_text": "已办结"})
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "closed"
     return ticket_id

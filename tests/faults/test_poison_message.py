@@ -102,7 +102,9 @@ async def test_poison_messages_are_dead_lettered_after_their_retries_and_replaye
                 assert created.status_code == 201, created.text
                 poisoned.append(created.json()["id"])
                 await _execute(stack, "INSERT INTO fault_injection VALUES ($1)", uuid.UUID(poisoned[-1]))
-                closed = await http.post(f"/api/v1/tickets/{poisoned[-1]}/close", headers=station.staff(), json={})
+                closed = await http.post(
+                    f"/api/v1/tickets/{poisoned[-1]}/close", headers=station.staff(), json={"result_text": "已办结"}
+                )
                 assert closed.status_code == 200, closed.text
             healthy = await create_and_close(http, station, 3)
 

@@ -111,7 +111,9 @@ async def test_an_event_crosses_from_one_service_to_another_over_rabbitmq(stack)
             return response.status_code == 201
 
         await eventually(ticket_accepted, timeout=15)
-        closed = await http.post(f"/api/v1/tickets/{created['id']}/close", headers=admin, json={})
+        closed = await http.post(
+            f"/api/v1/tickets/{created['id']}/close", headers=admin, json={"result_text": "已办结"}
+        )
         assert closed.status_code == 200
 
         async def invited() -> bool:

@@ -119,7 +119,7 @@ async def test_event_crosses_services_over_rabbitmq_and_is_handled_once(distribu
         await eventually(station_known)
         listed = await http.get("/api/v1/tickets", headers=staff)
         ticket_id = listed.json()["items"][0]["id"]
-        closed = await http.post(f"/api/v1/tickets/{ticket_id}/close", headers=staff, json={})
+        closed = await http.post(f"/api/v1/tickets/{ticket_id}/close", headers=staff, json={"result_text": "已办结"})
         assert closed.status_code == 200
 
     invitations = sa.select(sa.func.count()).select_from(Invitation).where(Invitation.ticket_id == uuid.UUID(ticket_id))

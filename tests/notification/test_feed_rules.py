@@ -121,6 +121,10 @@ VALID: dict[str, dict[str, Any]] = {
     "resource_request.created": {"id": REQUEST_ID, "provider_department_id": "d-1", "resource_title": "助浴"},
     "meeting.scheduled": {"meeting_id": MEETING_ID, "kind": "hearing", "created_by": "worker-3"},
     "webhook.disabled": {"subscription_id": WEBHOOK_ID, "owner_id": "client-1"},
+    # Handovers (issue 15): tests/notification/test_handover_notices.py tests who gets them.
+    "ticket.transferred": {**TICKET, "from_station_id": "s-0", "previous_owner_id": "worker-0"},
+    "ticket.returned": {**TICKET, "to_station_id": "s-0"},
+    "ticket.backstop_requested": {**TICKET, "requested_by": "worker-1"},
 }
 # Fields that carry free text or a resident's data in some event: anything may be in them.
 free_fields = st.sampled_from(

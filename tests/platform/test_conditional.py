@@ -83,7 +83,9 @@ async def test_two_workers_one_ticket_the_stale_write_is_412_and_changes_nothing
     )
     assert fresh.status_code == 200, fresh.text
     assert fresh.json()["owner_id"] == station.social_workers[1]
-    unconditional = await http.post(f"/api/v1/tickets/{ticket_id}/close", headers=worker_b, json={"note": "已处理"})
+    unconditional = await http.post(
+        f"/api/v1/tickets/{ticket_id}/close", headers=worker_b, json={"note": "已处理", "result_text": "已办结"}
+    )
     assert unconditional.status_code in (200, 409), unconditional.text
 
 

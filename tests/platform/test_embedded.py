@@ -54,7 +54,9 @@ async def _close_a_ticket(client) -> str:
     )
     assert created.status_code == 201, created.text
     ticket_id = created.json()["id"]
-    closed = await client.post(f"/api/v1/tickets/{ticket_id}/close", headers=staff_headers(), json={})
+    closed = await client.post(
+        f"/api/v1/tickets/{ticket_id}/close", headers=staff_headers(), json={"result_text": "已办结"}
+    )
     assert closed.status_code == 200, closed.text
     return ticket_id
 
@@ -140,7 +142,9 @@ async def test_unknown_station_for_a_ticket_is_422_naming_station_id(client):
 
 async def test_closing_twice_is_a_conflict_with_a_reason_code(client):
     ticket_id = await _close_a_ticket(client)
-    again = await client.post(f"/api/v1/tickets/{ticket_id}/close", headers=staff_headers(), json={})
+    again = await client.post(
+        f"/api/v1/tickets/{ticket_id}/close", headers=staff_headers(), json={"result_text": "已办结"}
+    )
     assert again.status_code == 409
     assert again.json()["code"] == "ticket_already_closed"
 

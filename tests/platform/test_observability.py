@@ -23,7 +23,7 @@ async def test_metrics_parse_and_show_requests_outbox_and_events(client):
         json={"station_id": DEMO_STATION_ID, "channel": "app", "service_category": "health", "description": "x"},
     )
     ticket_id = created.json()["id"]
-    await client.post(f"/api/v1/tickets/{ticket_id}/close", headers=staff_headers(), json={})
+    await client.post(f"/api/v1/tickets/{ticket_id}/close", headers=staff_headers(), json={"result_text": "已办结"})
     response = await client.get("/metrics")
     assert response.status_code == 200
     families = _families(response.text)
@@ -59,7 +59,9 @@ async def test_one_trace_runs_from_the_gateway_through_an_event_into_another_ser
     )
     ticket_id = created.json()["id"]
     spans.clear()
-    closed = await client.post(f"/api/v1/tickets/{ticket_id}/close", headers=staff_headers(), json={})
+    closed = await client.post(
+        f"/api/v1/tickets/{ticket_id}/close", headers=staff_headers(), json={"result_text": "已办结"}
+    )
     assert closed.status_code == 200
 
     def finished(name: str) -> list:

@@ -41,7 +41,9 @@ async def _raise(http, station, **overrides: Any) -> dict:
 
 async def _close(http, station, ticket: dict, note: str | None = None) -> None:
     closed = await http.post(
-        f"/api/v1/tickets/{ticket['id']}/close", headers=station.headers("receptionist"), json={"note": note}
+        f"/api/v1/tickets/{ticket['id']}/close",
+        headers=station.headers("receptionist"),
+        json={"note": note, "result_text": note or "已办结"},
     )
     assert closed.status_code == 200, closed.text
 

@@ -20,6 +20,7 @@ KEYS = {
     "body",
     "form",
     "csv",
+    "files",
     "anonymous",
     "allow",
     "cross",
@@ -31,6 +32,17 @@ KEYS = {
     "conflict_code",
     "personal",
     "note",
+}
+# Multipart uploads (`files`): (file name, bytes, declared type) by sample name. A 1x1 PNG.
+SAMPLE_FILES = {
+    "png": (
+        "sample.png",
+        bytes.fromhex(
+            "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+            "0000000c4944415478da63f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+        ),
+        "image/png",
+    ),
 }
 PERSONAL = ("full",)  # what a role listed under `personal` sees of the planted resident
 SCOPED = ("station", "community", "subdistrict", "department", "resident", "own", "client")
@@ -51,6 +63,7 @@ class Entry:
     body: Any = None
     form: dict[str, Any] | None = None
     csv: str | None = None
+    files: dict[str, str] | None = None  # multipart: form field -> a sample of SAMPLE_FILES (with `form` fields)
     probe: str | None = None
     markers: tuple[str, ...] | None = None
     problem_json: bool = True
@@ -147,6 +160,7 @@ def _entry(key: str, raw: dict[str, Any]) -> Entry:
         body=raw.get("body"),
         form=raw.get("form"),
         csv=raw.get("csv"),
+        files=raw.get("files"),
         probe=raw.get("probe"),
         markers=tuple(raw["markers"]) if "markers" in raw else None,
         problem_json=raw.get("problem_json", True),
@@ -156,6 +170,10 @@ def _entry(key: str, raw: dict[str, Any]) -> Entry:
     )
     if sum(value is not None for value in (entry.body, entry.form, entry.csv)) > 1:
         raise MatrixError(f"{key}: one of body, form or csv")
+    if entry.files is not None and (entry.body is not None or entry.csv is not None):
+        raise MatrixError(f"{key}: files go with form fields only")
+    if entry.files is not None and not set(entry.files.values()) <= set(SAMPLE_FILES):
+        raise MatrixError(f"{key}: files name samples of {sorted(SAMPLE_FILES)}")
     if 409 in entry.refused and entry.conflict_code is None:
         raise MatrixError(f"{key}: a refusal by 409 names its reason (conflict_code)")
     if entry.cross == "filtered" and entry.writes:

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.security.matrix import Case, Entry, fill, load
+from tests.security.matrix import SAMPLE_FILES, Case, Entry, fill, load
 from tests.security.personal import NAME, PHONE, scan
 from tests.security.world import ADMIN, ROLES, Caller, World, caller
 
@@ -77,6 +77,8 @@ async def send(
         kwargs["json"] = fill(entry.body, values)
     elif entry.form is not None:
         kwargs["data"] = fill(entry.form, values)
+    if entry.files is not None:
+        kwargs["files"] = {name: SAMPLE_FILES[sample] for name, sample in entry.files.items()}
     elif entry.csv is not None:
         kwargs["content"] = fill(entry.csv, values).encode()
         kwargs["headers"]["content-type"] = "text/csv"

@@ -208,7 +208,7 @@ async def _rating_link(http: httpx.AsyncClient, hostile: dict[str, Any]) -> tupl
         ),
         201,
     )
-    expect(await http.post(f"/api/v1/tickets/{ticket['id']}/close", headers=staff, json={}), 200)
+    expect(await http.post(f"/api/v1/tickets/{ticket['id']}/close", headers=staff, json={"result_text": "已办结"}), 200)
     found: dict[str, Any] = {}
 
     async def invited() -> bool:

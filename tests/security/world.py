@@ -117,6 +117,14 @@ def other_subdistrict_of(place: Place) -> Place:
     return next(p for p in KNOWN_PLACES if p.subdistrict != place.subdistrict)
 
 
+# Every service category and priority: the SLA policies' keys (ticket_service/sla_policies).
+SLA_POLICY_KEYS = [
+    (category, priority)
+    for category in ("community_management", "culture", "daily_life", "government_affairs", "health", "legal")
+    for priority in ("urgent", "high", "normal", "low")
+]
+
+
 @dataclass
 class Target:
     """What an endpoint is called on: its path parameters, where it sits, and whose it is."""
@@ -190,6 +198,7 @@ class World:
         self._failed: dict[str, Exception] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._slots = itertools.count()
+        self._sla_policy_keys = itertools.count()
         self.now = datetime.now(SHANGHAI).replace(microsecond=0)
         self.today = self.now.date()
         # Rota entries made by the matrix all fall in this window, which the rota probe reads.
@@ -446,6 +455,47 @@ class World:
             probe=ticket.probe,
         )
 
+    async def build_attachment(self) -> Target:
+        """A photo on the resident's ticket, attached by a district admin (not its owner) with the resident's
+        permission to show it: its signed link's parts and its public token are the params."""
+        from urllib.parse import parse_qs, urlsplit
+
+        from tests.security.matrix import SAMPLE_FILES
+
+        ticket = await self.build_ticket()
+        ticket_id = ticket.params["ticket_id"]
+        attachment = await self.post(
+            f"/api/v1/tickets/{ticket_id}/attachments",
+            ADMIN,
+            files={"file": SAMPLE_FILES["png"]},
+            data={"public": "true"},
+        )
+        link = parse_qs(urlsplit(attachment["url"]).query)
+        return Target(
+            {
+                **ticket.params,
+                "attachment_id": attachment["id"],
+                "expires": link["expires"][0],
+                "signature": link["signature"][0],
+                "public_token": attachment["public_url"].rsplit("/", 1)[1],
+            },
+            markers=ticket.markers,
+            subjects=ticket.subjects,
+            probe=f"/api/v1/tickets/{ticket_id}/attachments",
+        )
+
+    async def build_replied_ticket(self) -> Target:
+        """A ticket with an internal note and a public reply about the resident (ticket_service/replies),
+        written by a district admin: its owner stays the one rule 1 chose."""
+        ticket = await self.build_ticket()
+        ticket_id = ticket.params["ticket_id"]
+        note, reply = marker("WORKNOTE"), marker("REPLY")
+        await self.post(f"/api/v1/tickets/{ticket_id}/notes", ADMIN, 201, json={"text": self.personal(note)})
+        await self.post(f"/api/v1/tickets/{ticket_id}/replies", ADMIN, 201, json={"text": self.personal(reply)})
+        return Target(
+            ticket.params, markers=[*ticket.markers, note, reply], subjects=ticket.subjects, probe=ticket.probe
+        )
+
     async def build_backstop_ticket(self) -> Target:
         """A ticket the secretary took under the backstop rule (the one that may go to an on-site office)."""
         ticket = await self.build_ticket()
@@ -474,6 +524,13 @@ class World:
             },
         )
         return Target({**rota.params, "kind": "shifts", "item_id": shift["id"]}, probe=rota.probe)
+
+    async def build_sla_policy(self) -> Target:
+        """One category's and priority's SLA budgets; each fresh call another (a refused write must leave
+        the one it tried unchanged while an allowed one changes its own)."""
+        category, priority = SLA_POLICY_KEYS[next(self._sla_policy_keys) % len(SLA_POLICY_KEYS)]
+        path = f"/api/v1/sla-policies/{category}/{priority}"
+        return Target({"service_category": category, "priority": priority}, probe=path)
 
     async def build_api_key(self) -> Target:
         key = await self.post("/api/v1/api-keys", ADMIN, json={"name": marker("KEY"), "client_id": "security-client"})
@@ -700,7 +757,7 @@ class World:
             },
         )
         worker = bearer("social_worker", SOCIAL_WORKER_ID, **HOME.claims("social_worker"))
-        close = {"note": self.personal(marker("CLOSED"))}
+        close = {"note": self.personal(marker("CLOSED")), "result_text": "已办结"}
         await self.post(f"/api/v1/tickets/{ticket['id']}/close", worker, 200, json=close)
         found: dict[str, Any] = {}
 

@@ -22,7 +22,7 @@ from shared.events import EventEnvelope
 from shared.events.tables import outbox_message
 from shared.service import run_migrations_sync
 from shared.settings import Mode
-from tests.conftest import bearer, running
+from tests.conftest import bearer, eventually, running
 from ticket_service.app import create_app, definition
 from ticket_service.settings import TicketSettings
 
@@ -151,7 +151,20 @@ async def open_station(app: Any, *, staff: bool = True, name: str = "市新居�
                 "service_categories": ["daily_life"],
             },
         )
+    await _copied(app, station)
     return station
+
+
+async def _copied(app: Any, station: Station) -> None:
+    """Waits until the station's copy is stored: a handler that lost a race is retried by the bus a moment
+    later, and a test must not raise a ticket at a station the service does not know yet."""
+    from ticket_service.stations.models import StationCopy
+
+    async def stored() -> bool:
+        async with app.state.runtime.database.sessionmaker() as session:
+            return await session.get(StationCopy, uuid.UUID(station.id)) is not None
+
+    await eventually(stored)
 
 
 @pytest.fixture

@@ -43,14 +43,16 @@ async def test_a_retried_transition_replays_the_first_answer_and_acts_once(http,
     url = f"/api/v1/tickets/{ticket['id']}/transitions"
     await http.post(url, headers=station.headers("receptionist"), json={"action": "accept"})
     headers = {**station.headers("receptionist"), "Idempotency-Key": "resolve-1"}
-    first = await http.post(url, headers=headers, json={"action": "resolve", "note": "已换新册"})
+    first = await http.post(
+        url, headers=headers, json={"action": "resolve", "note": "已换新册", "result_text": "已换新册"}
+    )
     assert first.status_code == 200, first.text
     assert "idempotent-replayed" not in first.headers
     # The same body with its keys in another order and other spacing is the same request.
     again = await http.post(
         url,
         headers={**headers, "Content-Type": "application/json"},
-        content='{ "note": "已换新册", "action": "resolve" }',
+        content='{ "result_text": "已换新册", "note": "已换新册", "action": "resolve" }',
     )
     assert again.status_code == 200
     assert again.headers["idempotent-replayed"] == "true"
@@ -104,10 +106,10 @@ async def test_a_failure_is_not_kept_so_its_retry_runs_again(http, station, tick
     ticket = await raise_ticket(http, station)
     headers = {**station.headers("receptionist"), "Idempotency-Key": "close-too-early"}
     url = f"/api/v1/tickets/{ticket['id']}/transitions"
-    refused = await http.post(url, headers=headers, json={"action": "resolve"})
+    refused = await http.post(url, headers=headers, json={"action": "resolve", "result_text": "已办结"})
     assert refused.status_code == 409
     await http.post(url, headers=station.headers("receptionist"), json={"action": "accept"})
-    retried = await http.post(url, headers=headers, json={"action": "resolve"})
+    retried = await http.post(url, headers=headers, json={"action": "resolve", "result_text": "已办结"})
     assert retried.status_code == 200, retried.text
     assert "idempotent-replayed" not in retried.headers
     assert await _state_changes(ticket_app, ticket["id"]) == ["new", "accepted", "resolved"]

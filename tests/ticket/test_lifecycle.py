@@ -9,6 +9,8 @@ from tests.ticket.conftest import events, local, raise_ticket
 
 
 async def _act(http, ticket_id, action, headers, **extra):
+    if action == "resolve":
+        extra.setdefault("result_text", "已办结")  # required to resolve (tests/ticket/test_result_text.py)
     return await http.post(
         f"/api/v1/tickets/{ticket_id}/transitions", headers=headers, json={"action": action, **extra}
     )
@@ -75,7 +77,7 @@ async def test_a_closed_ticket_reopens_within_seven_days_only(http, station, clo
     first = await raise_ticket(http, station)
     second = await raise_ticket(http, station)
     for ticket in (first, second):
-        closed = await http.post(f"/api/v1/tickets/{ticket['id']}/close", headers=owner, json={})
+        closed = await http.post(f"/api/v1/tickets/{ticket['id']}/close", headers=owner, json={"result_text": "已办结"})
         assert closed.json()["status"] == "closed"
     clock.set(local(2026, 9, 14, 9, 0) + timedelta(days=6))
     assert (await _act(http, first["id"], "reopen", owner)).json()["status"] == "reopened"
@@ -115,7 +117,7 @@ async def test_desk_close_handles_accept_resolve_close_and_names_who_completed_i
     closed = await http.post(
         f"/api/v1/tickets/{ticket['id']}/close",
         headers=station.headers("receptionist"),
-        json={"completed_by": station.social_workers[0]},
+        json={"completed_by": station.social_workers[0], "result_text": "已办结"},
     )
     assert closed.status_code == 200, closed.text
     assert closed.json()["completed_by"] == station.social_workers[0]
@@ -132,7 +134,7 @@ async def test_desk_close_handles_accept_resolve_close_and_names_who_completed_i
     stranger = await http.post(
         f"/api/v1/tickets/{(await raise_ticket(http, station))['id']}/close",
         headers=station.headers("receptionist"),
-        json={"completed_by": "nobody-here"},
+        json={"completed_by": "nobody-here", "result_text": "已办结"},
     )
     assert stranger.status_code == 422 and stranger.json()["field"] == "completed_by"
     assert len(await events(ticket_app, "ticket.closed")) == 1

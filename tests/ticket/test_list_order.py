@@ -35,7 +35,9 @@ async def test_each_sort_walks_every_ticket_once_in_its_order(http, station, clo
     late = await raise_ticket(http, station)
     # The earliest is accepted last (its next due time becomes the far resolution one); the middle one closed.
     clock.set(MONDAY_0900 + timedelta(minutes=50))
-    assert (await http.post(f"/api/v1/tickets/{middle['id']}/close", headers=desk, json={})).status_code == 200
+    assert (
+        await http.post(f"/api/v1/tickets/{middle['id']}/close", headers=desk, json={"result_text": "已办结"})
+    ).status_code == 200
     clock.set(MONDAY_0900 + timedelta(minutes=55))
     accepted = await http.post(f"/api/v1/tickets/{early['id']}/transitions", headers=desk, json={"action": "accept"})
     assert accepted.status_code == 200, accepted.text

@@ -171,7 +171,9 @@ async def test_get_filters_and_errors(http, station, clock):
     first = await raise_ticket(http, station, service_category="legal")
     clock.set(local(2026, 9, 20, 10, 0))
     second = await raise_ticket(http, station, service_item="health.family_doctor", service_category=None)
-    await http.post(f"/api/v1/tickets/{second['id']}/close", headers=station.headers("receptionist"), json={})
+    await http.post(
+        f"/api/v1/tickets/{second['id']}/close", headers=station.headers("receptionist"), json={"result_text": "已办结"}
+    )
 
     async def ids(**params):
         response = await http.get("/open311/v2/requests.json", params=params)

@@ -57,7 +57,11 @@ async def api_key(http) -> str:
 
 
 async def _act(http, station, ticket_id: str, action: str, note: str | None = None) -> None:
-    body = {"action": action} | ({"note": note} if note else {})
+    """`note`: the staff's note; for `resolve` the result text (办理结果), the public's answer."""
+    if action == "resolve":
+        body = {"action": action, "result_text": note}
+    else:
+        body = {"action": action} | ({"note": note} if note else {})
     response = await http.post(
         f"/api/v1/tickets/{ticket_id}/transitions", headers=station.headers("receptionist"), json=body
     )

@@ -26,8 +26,9 @@ async def _get(http, station, ticket_id):
 
 
 async def _act(http, station, ticket_id, action):
+    body = {"action": action} | ({"result_text": "已办结"} if action == "resolve" else {})
     response = await http.post(
-        f"/api/v1/tickets/{ticket_id}/transitions", headers=station.headers("receptionist"), json={"action": action}
+        f"/api/v1/tickets/{ticket_id}/transitions", headers=station.headers("receptionist"), json=body
     )
     assert response.status_code == 200, response.text
     return response.json()

@@ -110,7 +110,7 @@ async def test_a_station_app_gets_every_change_once_and_tombstones_for_what_it_m
     assert set((await resident.sync())["items"]) == {first["id"]}
 
     # A year after closing, the resident's personal data goes: every app drops its copy.
-    closed = await http.post(f"/api/v1/tickets/{first['id']}/close", headers=desk, json={})
+    closed = await http.post(f"/api/v1/tickets/{first['id']}/close", headers=desk, json={"result_text": "已办结"})
     assert closed.status_code == 200, closed.text
     await app.sync()
     assert app.cache[first["id"]]["status"] == "closed"

@@ -37,10 +37,12 @@ from shared.errors import Problem
 from shared.idempotency import IdempotentRoute, idempotent
 from shared.privacy import mask_text
 from shared.service import SessionDep
+from ticket_service.attachments import service as attachments
+from ticket_service.attachments.rules import media_at, public_media_url
 from ticket_service.clock import Now
 from ticket_service.open311.formats import FORMATS, Open311Error, error_response, render
 from ticket_service.open311.keys import find_active
-from ticket_service.open311.public import RESULT_STATES, coarsen_address, coarsen_coordinate, public_state_text
+from ticket_service.open311.public import coarsen_address, coarsen_coordinate, public_state_text
 from ticket_service.privacy.masking import (
     CONTACT_LABEL,
     CONTACT_SEPARATOR,
@@ -49,11 +51,13 @@ from ticket_service.privacy.masking import (
     masked_text,
     ticket_names,
 )
+from ticket_service.replies import repository as replies
+from ticket_service.replies.rules import Reply, current_reply, status_notes
 from ticket_service.stations import repository as stations
 from ticket_service.stations.models import StationCopy
 from ticket_service.tickets import service
 from ticket_service.tickets.catalogue import CATEGORY_BY_CODE, ITEM_BY_CODE, ITEMS
-from ticket_service.tickets.models import Ticket, TicketChange
+from ticket_service.tickets.models import Ticket
 from ticket_service.tickets.router import sla_policy
 from ticket_service.tickets.schemas import Channel, Location, TicketCreate
 
@@ -318,10 +322,16 @@ def service_code_of(ticket: Ticket) -> str:
 
 
 def request_view(
-    ticket: Ticket, station: StationCopy | None, *, integration: bool = False, result: str | None = None
+    ticket: Ticket,
+    station: StationCopy | None,
+    *,
+    integration: bool = False,
+    reply: str | None = None,
+    public_media: list[str] | None = None,
 ) -> dict[str, Any]:
-    """One request as the spec shapes it. `integration`: the reader holds a valid api_key; `result`: the
-    note of the ticket's last resolution (masked here, shown once it is resolved or closed)."""
+    """One request as the spec shapes it. `integration`: the reader holds a valid api_key; `reply`: the
+    ticket's current public reply (replies/rules.py `current_reply`). `status_notes` is the result text
+    once resolved or closed, else that reply, else the public words for the state, masked here."""
     closed = ticket.status in CLOSED
     updated = ticket.closed_at or ticket.cancelled_at or ticket.resolved_at if closed else ticket.updated_at
     item = ITEM_BY_CODE.get(service_code_of(ticket))
@@ -331,7 +341,8 @@ def request_view(
         masked = masked_contact(ticket)
         description, address = masked["description"], masked["location_address"]
         latitude, longitude = masked["latitude"], masked["longitude"]
-        media_url = ticket.media_urls[0] if ticket.media_urls else None
+        # The photo given at intake, unless the resident allowed an attachment's public copy.
+        media_url = public_media_url(public_media or [], ticket.media_urls or [], integration=True)
     else:
         names = ticket_names(ticket)
         description = masked_description(ticket.description, names)
@@ -341,11 +352,16 @@ def request_view(
             address = station.community_name
         address = mask_text(address, names) if address is not None else None
         latitude, longitude = coarsen_coordinate(ticket.latitude), coarsen_coordinate(ticket.longitude)
-        media_url = None  # a photo may show a face, a door, a plate
+        # A photo may show a face, a door, a plate: only an attachment's public-safe copy the resident allowed.
+        media_url = public_media_url(public_media or [], ticket.media_urls or [], integration=False)
     return {
         "service_request_id": str(ticket.id),
         "status": "closed" if closed else "open",
-        "status_notes": public_state_text(ticket.status, masked_text(result, ticket_names(ticket))),
+        "status_notes": status_notes(
+            ticket.status,
+            result_text=masked_text(ticket.result_text, ticket_names(ticket)),
+            reply=masked_text(reply, ticket_names(ticket)),
+        ),
         "service_name": item.name if item else ticket.service_category,
         "service_code": service_code_of(ticket),
         "description": description[:4000],
@@ -363,26 +379,33 @@ def request_view(
     }
 
 
-async def _results(session: AsyncSession, tickets: list[Ticket]) -> dict[uuid.UUID, str | None]:
-    """The note of each resolved or closed ticket's last resolution (the public result), one query."""
-    done = [ticket.id for ticket in tickets if ticket.status in RESULT_STATES]
-    if not done:
-        return {}
-    query = (
-        sa.select(TicketChange.ticket_id, TicketChange.note)
-        .where(TicketChange.ticket_id.in_(done), TicketChange.kind == "state", TicketChange.to_value == "resolved")
-        .order_by(TicketChange.ticket_id, TicketChange.seq)
-    )
-    return {ticket_id: note for ticket_id, note in (await session.execute(query)).all()}  # the last one wins
+async def _current_replies(session: AsyncSession, tickets: list[Ticket]) -> dict[uuid.UUID, str]:
+    """Each ticket's latest public reply while no state change came after it (two queries)."""
+    latest = await replies.latest_replies(session, [ticket.id for ticket in tickets])
+    changed = await replies.last_state_changes(session, list(latest))
+    current = {
+        ticket_id: current_reply(Reply(message.text, message.created_at), changed.get(ticket_id))
+        for ticket_id, message in latest.items()
+    }
+    return {ticket_id: reply.text for ticket_id, reply in current.items() if reply is not None}
 
 
-async def _views(session: AsyncSession, tickets: list[Ticket], integration: bool) -> list[dict[str, Any]]:
+async def _views(
+    session: AsyncSession, tickets: list[Ticket], integration: bool, base_url: str = ""
+) -> list[dict[str, Any]]:
     station_ids = {ticket.station_id for ticket in tickets}
     rows = await session.scalars(sa.select(StationCopy).where(StationCopy.id.in_(station_ids))) if tickets else []
     by_id = {station.id: station for station in rows}
-    results = await _results(session, tickets)
+    current = await _current_replies(session, tickets)
+    media = await attachments.public_media(session, base_url, [ticket.id for ticket in tickets])
     return [
-        request_view(ticket, by_id.get(ticket.station_id), integration=integration, result=results.get(ticket.id))
+        request_view(
+            ticket,
+            by_id.get(ticket.station_id),
+            integration=integration,
+            reply=current.get(ticket.id),
+            public_media=[url for _, url in media.get(ticket.id, [])],
+        )
         for ticket in tickets
     ]
 
@@ -488,7 +511,12 @@ async def get_requests(fmt: str, request: Request, session: SessionDep, now: Now
                     query = query.where(Ticket.status.in_(CLOSED))
         query = query.order_by(Ticket.id.desc()).limit(page_size).offset((page - 1) * page_size)
         tickets = list(await session.scalars(query))
-        return render(fmt, await _views(session, tickets, integration), "service_requests", "request")
+        return render(
+            fmt,
+            await _views(session, tickets, integration, request.app.state.runtime.settings.public_base_url),
+            "service_requests",
+            "request",
+        )
 
     return await _answer(request, fmt, session, work)
 
@@ -508,23 +536,33 @@ async def get_request(service_request_id: str, fmt: str, request: Request, sessi
         ticket = await session.get(Ticket, ticket_id)
         if ticket is None:
             raise Open311Error(404, f"service_request_id {service_request_id} not found.")
-        return render(fmt, await _views(session, [ticket], integration), "service_requests", "request")
+        return render(
+            fmt,
+            await _views(session, [ticket], integration, request.app.state.runtime.settings.public_base_url),
+            "service_requests",
+            "request",
+        )
 
     return await _answer(request, fmt, session, work)
 
 
-def update_view(change: TicketChange, ticket: Ticket) -> dict[str, Any]:
-    """One state change of a ticket as FixMyStreet's `request_update`: the public words of the new state,
-    the resolution's note (masked) when it resolved; no actor, no other note (those are the staff's)."""
-    result = masked_text(change.note, ticket_names(ticket)) if change.to_value == "resolved" else None
-    state = change.to_value or ""
+def update_view(update: Any, ticket: Ticket, media: list[tuple[datetime, str]] | None = None) -> dict[str, Any]:
+    """One update of a ticket as FixMyStreet's `request_update` (a row of `replies.public_updates`): a state
+    change shows the public words of the new state, its result text (masked) when it resolved; a public
+    reply shows its words, masked as the description is. No actor, no note (those are the staff's)."""
+    text = masked_text(update.text, ticket_names(ticket))
+    state = update.state or ""
+    if update.kind == "reply":
+        description = text or ""
+    else:
+        description = public_state_text(state, text if state == "resolved" else None)
     return {
-        "update_id": str(change.id),
+        "update_id": str(update.id),
         "service_request_id": str(ticket.id),
         "status": "closed" if state in CLOSED else "open",
-        "updated_datetime": _datetime(change.at),
-        "description": public_state_text(state, result)[:4000],
-        "media_url": "",  # no attachment on an update yet
+        "updated_datetime": _datetime(update.at),
+        "description": description[:4000],
+        "media_url": media_at(media or [], update.at),  # a public-safe copy the resident allowed, or empty
     }
 
 
@@ -544,22 +582,15 @@ async def get_updates(fmt: str, request: Request, session: SessionDep, now: Now)
         page = _whole_number(params, "page", 1, MAX_PAGE)
         window = _window(params, "start_date", "end_date", now, required=True)
         assert window is not None
-        query = (
-            sa.select(TicketChange, Ticket)
-            .join(Ticket, Ticket.id == TicketChange.ticket_id)
-            # State changes after the request was made (its creation is the request itself).
-            .where(
-                TicketChange.kind == "state",
-                TicketChange.from_value.is_not(None),
-                TicketChange.at >= window[0],
-                TicketChange.at <= window[1],
-            )
-            .order_by(TicketChange.at, TicketChange.id)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        )
+        # State changes after the request was made, and public replies (never a note), in time order.
+        query = replies.public_updates(window[0], window[1]).limit(page_size).offset((page - 1) * page_size)
         rows = (await session.execute(query)).all()
-        updates = [update_view(change, ticket) for change, ticket in rows]
+        ticket_ids = {row.ticket_id for row in rows}
+        found = await session.scalars(sa.select(Ticket).where(Ticket.id.in_(ticket_ids))) if rows else []
+        by_id = {ticket.id: ticket for ticket in found}
+        base_url = request.app.state.runtime.settings.public_base_url
+        media = await attachments.public_media(session, base_url, list(ticket_ids))
+        updates = [update_view(row, by_id[row.ticket_id], media.get(row.ticket_id)) for row in rows]
         return render(fmt, updates, "service_request_updates", "request_update")
 
     return await _answer(request, fmt, session, work)

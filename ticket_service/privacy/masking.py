@@ -34,6 +34,7 @@ MASKED_FIELDS = (
     "latitude",
     "longitude",
     "onsite_outcome",
+    "result_text",
 )
 
 
@@ -88,6 +89,7 @@ def masked_contact(ticket: Ticket) -> dict[str, Any]:
         "latitude": round_coordinate(ticket.latitude),
         "longitude": round_coordinate(ticket.longitude),
         "onsite_outcome": masked_text(ticket.onsite_outcome, names),
+        "result_text": masked_text(ticket.result_text, names),
     }
 
 

@@ -2,7 +2,8 @@
 (`TICKET_PERSONAL_DATA_RETENTION_DAYS`) has passed since it closed; its figures stay.
 
 Removed: the resident's name, phone and account, the description (replaced by a notice), the exact
-address and the photos; coordinates are rounded to about 100 m; phone numbers, e-mail addresses and
+address and the photos (the `media_urls` given at intake, and every attachment's stored files: the rows
+stay, saying removed); coordinates are rounded to about 100 m; phone numbers, e-mail addresses and
 the ticket's names in the history's and video links' notes and the on-site office's outcome are
 masked; the contact-read log keeps who read what, but no longer whose. (Answers stored for an
 Idempotency-Key are purged by the kernel 24 hours after their request, long before.)
@@ -30,8 +31,11 @@ from shared.ids import utcnow
 from shared.periodic import BatchedPass
 from shared.settings import ServiceSettings
 from shared.sync import record_tombstone
+from ticket_service.attachments import service as attachments
+from ticket_service.attachments.service import Files
 from ticket_service.privacy.masking import ANONYMISED_DESCRIPTION, masked_text, round_coordinate, ticket_names
 from ticket_service.privacy.models import ContactRead
+from ticket_service.replies.models import TicketMessage
 from ticket_service.tickets.lifecycle import TicketState
 from ticket_service.tickets.models import Ticket, TicketChange, VideoLinkSession
 
@@ -55,6 +59,7 @@ def _due(before: datetime) -> sa.ColumnElement[bool]:
 
 def anonymise_ticket(ticket: Ticket, now: datetime) -> None:
     ticket.onsite_outcome = masked_text(ticket.onsite_outcome, ticket_names(ticket))
+    ticket.result_text = masked_text(ticket.result_text, ticket_names(ticket))
     ticket.resident_name = None
     ticket.resident_phone = None
     ticket.resident_id = None
@@ -80,7 +85,13 @@ async def _mask_notes(session: AsyncSession, table: sa.Table, column: str, names
 
 
 async def anonymise_batch(
-    session: AsyncSession, now: datetime, retention_days: int, batch_size: int, *, skip_locked: bool
+    session: AsyncSession,
+    now: datetime,
+    retention_days: int,
+    batch_size: int,
+    *,
+    skip_locked: bool,
+    files: Files | None = None,
 ) -> int:
     query = (
         sa.select(Ticket)
@@ -101,11 +112,18 @@ async def anonymise_batch(
     ids = list(names)
     await _mask_notes(session, TicketChange.__table__, "note", names)
     await _mask_notes(session, VideoLinkSession.__table__, "notes", names)
+    # Result texts, notes and public replies (ticket_service/replies) are typed about the matter too.
+    await _mask_notes(session, TicketChange.__table__, "result_text", names)
+    await _mask_notes(session, TicketMessage.__table__, "text", names)
     await session.execute(
         sa.update(ContactRead.__table__)
         .where(ContactRead.__table__.c.ticket_id.in_(ids))
         .values(resident_id=None, resident_name_masked=None, resident_phone_masked=None)
     )
+    if files is not None:
+        # The photos and files: deleted from the store inside this transaction (a failed delete rolls the
+        # batch back, to be tried again); their rows stay, saying they were removed (ticket_service/attachments).
+        await attachments.remove_for_retention(session, files, ids, now)
     return len(tickets)
 
 
@@ -119,11 +137,12 @@ class Anonymiser(BatchedPass):
         clock: Callable[[], datetime],
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        files: Files | None = None,
     ) -> None:
         skip_locked = not database.is_sqlite
 
         async def batch(session: AsyncSession, moment: datetime, size: int) -> int:
-            return await anonymise_batch(session, moment, retention_days, size, skip_locked=skip_locked)
+            return await anonymise_batch(session, moment, retention_days, size, skip_locked=skip_locked, files=files)
 
         super().__init__(
             database, batch, clock, batch_size=batch_size, done="personal data removed after the retention period"
@@ -133,5 +152,6 @@ class Anonymiser(BatchedPass):
 async def anonymise_command(database: Database, settings: ServiceSettings) -> None:
     """`python -m ticket_service anonymise`: one pass now, then a JSON line saying how many."""
     retention_days = getattr(settings, "personal_data_retention_days", 365)
-    count = await Anonymiser(database, retention_days, utcnow).run_once()
+    files = attachments.files_from_settings(settings) if hasattr(settings, "attachment_store") else None
+    count = await Anonymiser(database, retention_days, utcnow, files=files).run_once()
     print(json.dumps({"anonymised_tickets": count, "retention_days": retention_days}))

@@ -62,7 +62,9 @@ def masked_read(ticket: Ticket) -> TicketRead:
 
 
 def masked_change(change: ChangeRead, names: list[str]) -> ChangeRead:
-    return change.model_copy(update={"note": masked_text(change.note, names)})
+    return change.model_copy(
+        update={"note": masked_text(change.note, names), "result_text": masked_text(change.result_text, names)}
+    )
 
 
 def masked_video_link(link: VideoLinkRead, names: list[str]) -> VideoLinkRead:

@@ -16,6 +16,7 @@ from shared.idempotency import Idempotent, IdempotentRoute
 from shared.service import SessionDep
 from ticket_service.access import require_rota_manager, require_rota_reader
 from ticket_service.clock import Now
+from ticket_service.reassignment import service as reassignment
 from ticket_service.rota import service
 from ticket_service.rota.duty import MAX_QUERY_WINDOW, RECEPTION, DutyRotaError, DutyShift, duty_shifts
 from ticket_service.rota.models import RotaPattern, RotaShift, RotaSwap, StaffLeave
@@ -217,7 +218,9 @@ async def add_swap(station_id: uuid.UUID, data: SwapCreate, session: SessionDep,
 @router.post(
     "/{station_id}/leave", response_model=LeaveRead, status_code=status.HTTP_201_CREATED, dependencies=[Idempotent]
 )
-async def add_leave(station_id: uuid.UUID, data: LeaveCreate, session: SessionDep, principal: Caller) -> LeaveRead:
+async def add_leave(
+    station_id: uuid.UUID, data: LeaveCreate, session: SessionDep, principal: Caller, now: Now
+) -> LeaveRead:
     station = await _manager(session, station_id, principal)
     await service.check_person(session, station, data.person_id, "person_id")
     if data.end_at <= data.start_at:
@@ -225,6 +228,8 @@ async def add_leave(station_id: uuid.UUID, data: LeaveCreate, session: SessionDe
     row = StaffLeave(station_id=station.id, created_by=principal.user_id, **data.model_dump())
     session.add(row)
     await session.flush()
+    # A leave that covers now moves the person's open tickets at once (a later one: the periodic sweep).
+    await reassignment.leave_entered(session, data.person_id, data.start_at, data.end_at, now)
     return LeaveRead.model_validate(row)
 
 

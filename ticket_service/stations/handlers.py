@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.events import EventEnvelope, PermanentFailure
 from shared.ids import stable_id
 from ticket_service.events import consumer
+from ticket_service.reassignment import service as reassignment
 from ticket_service.stations.calendars import valid_opening_hours
 from ticket_service.stations.models import DepartmentCopy, StaffCopy, StationCopy
 
@@ -125,6 +126,9 @@ async def staff_changed(session: AsyncSession, event: EventEnvelope) -> None:
         "updated_at": event.time,
     }
     await session.execute(_upsert(session, StaffCopy, row, changes))
+    if changes.get("active") is False:
+        # Nobody keeps a ticket once they left or were deactivated: their open tickets move at once.
+        await reassignment.staff_changed(session, staff_id, removed=event.type == "staff.removed", now=event.time)
 
 
 @consumer.on("department.created", "department.updated")

@@ -39,6 +39,8 @@ class Ticket(Versioned, Synced, Base):
         sa.Index(
             "ix_ticket_personal_data_removed_at_status_closed_at", "personal_data_removed_at", "status", "closed_at"
         ),
+        # A parent's resolution reaches its duplicates (ticket_service/handovers).
+        sa.Index("ix_ticket_duplicate_of_id", "duplicate_of_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -98,6 +100,24 @@ class Ticket(Versioned, Synced, Base):
     change_count: Mapped[int] = mapped_column(default=0)
     # When the retention period removed the resident's personal data (ticket_service/privacy/retention.py).
     personal_data_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The result text (办理结果) of the last resolution, as typed: required to resolve (ticket_service/replies).
+    result_text: Mapped[str | None] = mapped_column(sa.String(2000))
+    # Handovers (ticket_service/handovers): the station of the last transfer, until it is returned there.
+    transferred_from_station_id: Mapped[uuid.UUID | None]
+    # A duplicate points at its parent (closed with it); a parent lists its duplicates.
+    duplicate_of_id: Mapped[uuid.UUID | None]
+    duplicate_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # The owner's pending request for the backstop (the reason is in the history): cleared once settled.
+    backstop_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    backstop_requested_by: Mapped[str | None] = mapped_column(sa.String(64))
+    # Priority and deadlines (ticket_service/sla_policies): the priority picks the SLA policy; the budgets
+    # it gave (working minutes; None: an older ticket, on the settings' budgets); the referring system's
+    # deadline (12345); and which deadline the resolution clock's due time is (external | service_level).
+    priority: Mapped[str] = mapped_column(sa.String(10), default="normal", server_default="normal")
+    sla_accept_minutes: Mapped[float | None] = mapped_column(sa.Float)
+    sla_resolve_minutes: Mapped[float | None] = mapped_column(sa.Float)
+    external_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at_source: Mapped[str | None] = mapped_column(sa.String(20))
 
 
 class TicketChange(Base):
@@ -122,6 +142,8 @@ class TicketChange(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(sa.String(60))
     note: Mapped[str | None] = mapped_column(sa.String(2000))
+    # A resolution's result text (the public answer; `note` stays the staff's own words).
+    result_text: Mapped[str | None] = mapped_column(sa.String(2000))
 
 
 @event.listens_for(TicketChange, "before_update")

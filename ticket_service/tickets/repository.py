@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from shared.database import UTCDateTime
 from shared.pagination import Order, PageParameters, keyset_page
@@ -71,6 +73,51 @@ class TicketFilters:
     created_from: datetime | None = None
     created_to: datetime | None = None
     overdue: bool | None = None
+    # Text search over descriptions (`q`), priorities, and the next due time's window.
+    text: str | None = None
+    priorities: list[str] | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with the user's own `%`, `_` and `\\` taken literally (ESCAPE '\\')."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class _ShortGramsContain(sa.sql.expression.ColumnElement[bool]):
+    """PostgreSQL: the description's characters and pairs (GIN index `ix_ticket_description_grams`) hold a
+    one- or two-character query, which pg_trgm's index cannot serve; elsewhere simply true (LIKE decides)."""
+
+    # The gram is a bound parameter of the statement (its value never part of the cached SQL).
+    _traverse_internals = [("gram", InternalTraversal.dp_clauseelement)]
+    inherit_cache = True
+    type = sa.Boolean()
+
+    def __init__(self, text: str) -> None:
+        self.gram = sa.literal(text.lower(), sa.Text())
+
+
+@compiles(_ShortGramsContain)
+def _grams_anywhere(element: _ShortGramsContain, compiler, **kw: object) -> str:
+    return f"({compiler.process(element.gram, **kw)} IS NOT NULL)"
+
+
+@compiles(_ShortGramsContain, "postgresql")
+def _grams_postgresql(element: _ShortGramsContain, compiler, **kw: object) -> str:
+    description = compiler.process(Ticket.__table__.c.description, **kw)
+    gram = compiler.process(element.gram, **kw)
+    return f"ticket_search_grams({description}) @> ARRAY[CAST({gram} AS TEXT)]"
+
+
+def text_search(text: str) -> sa.ColumnElement[bool]:
+    """Descriptions containing `text`, case-insensitively: `ILIKE '%text%'` (pg_trgm's GIN index from three
+    characters on; the character-pair index below that), `lower(...) LIKE` on SQLite."""
+    condition = Ticket.description.ilike(like_pattern(text), escape="\\")
+    if len(text) <= 2:
+        return sa.and_(_ShortGramsContain(text), condition)
+    return condition
 
 
 def filtered(query: sa.Select, filters: TicketFilters, now: datetime) -> sa.Select:
@@ -91,6 +138,14 @@ def filtered(query: sa.Select, filters: TicketFilters, now: datetime) -> sa.Sele
     if filters.overdue is not None:
         late = _late(now)
         query = query.where(late if filters.overdue else sa.not_(late))
+    if filters.text:
+        query = query.where(text_search(filters.text))
+    if filters.priorities:
+        query = query.where(Ticket.priority.in_(filters.priorities))
+    if filters.due_before is not None:
+        query = query.where(Ticket.due_at < filters.due_before)
+    if filters.due_after is not None:
+        query = query.where(Ticket.due_at >= filters.due_after)
     return query
 
 
@@ -166,6 +221,44 @@ async def ticket_counts(
     overdue = sum(int(late or 0) for _, _, late, _ in rows)
     mine = sum(int(waiting or 0) for _, _, _, waiting in rows)
     return by_status, overdue, mine, sum(by_status.values())
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    group_id: uuid.UUID | None
+    open: int
+    overdue: int
+    breached: int
+    total: int
+
+
+GROUP_COLUMNS = {"station": Ticket.station_id, "subdistrict": Ticket.subdistrict_id}
+
+
+async def grouped_counts(
+    session: AsyncSession,
+    scope: sa.ColumnElement[bool] | None,
+    filters: TicketFilters,
+    now: datetime,
+    group_by: str,
+) -> list[GroupCounts]:
+    """Per station or subdistrict: open, overdue (open and past due or breached), breached (an SLA breach
+    reported, whatever the state now) and all matching tickets; one query, groups in id order."""
+    column = GROUP_COLUMNS[group_by]
+    query = sa.select(
+        column,
+        sa.func.sum(sa.case((Ticket.status.in_(OPEN), 1), else_=0)),
+        sa.func.sum(sa.case((_late(now), 1), else_=0)),
+        sa.func.sum(sa.case((Ticket.sla_breached_at.is_not(None), 1), else_=0)),
+        sa.func.count(),
+    )
+    if scope is not None:
+        query = query.where(scope)
+    rows = (await session.execute(filtered(query, filters, now).group_by(column).order_by(column))).all()
+    return [
+        GroupCounts(group_id, int(open_ or 0), int(late or 0), int(breached or 0), int(total or 0))
+        for group_id, open_, late, breached, total in rows
+    ]
 
 
 async def due_for_sla_check(session: AsyncSession, now: datetime, limit: int, *, skip_locked: bool) -> list[Ticket]:

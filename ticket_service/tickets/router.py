@@ -20,12 +20,14 @@ from shared.sync import ChangesToken, SyncPage, changes_parameter
 from ticket_service.clock import Now
 from ticket_service.privacy import service as privacy
 from ticket_service.privacy.masking import masked_contact
+from ticket_service.sla_policies.rules import Priority
 from ticket_service.tickets import repository, service
 from ticket_service.tickets.lifecycle import ResponsibilityLevel, TicketState
 from ticket_service.tickets.models import Ticket
 from ticket_service.tickets.schemas import (
     BackstopRequest,
     ChangeRead,
+    CountsGroupBy,
     DesignateRequest,
     OnsiteOfficeRequest,
     ServiceCategory,
@@ -33,6 +35,7 @@ from ticket_service.tickets.schemas import (
     TicketCounts,
     TicketCreate,
     TicketDetail,
+    TicketGroupCounts,
     TicketRead,
     TicketSort,
     TicketTransitionRequest,
@@ -40,7 +43,7 @@ from ticket_service.tickets.schemas import (
     VideoLinkRead,
 )
 from ticket_service.tickets.sla import SlaPolicy
-from ticket_service.tickets.visibility import awaiting, list_scope, sync_keys
+from ticket_service.tickets.visibility import SearchRefused, awaiting, list_scope, search_text, sync_keys
 
 # IdempotentRoute: every POST that acts takes an Idempotency-Key (shared/idempotency.py).
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], route_class=IdempotentRoute)
@@ -125,6 +128,19 @@ async def _filters(
     created_from: Annotated[AwareDatetime | None, Query(description="Created at or after.")] = None,
     created_to: Annotated[AwareDatetime | None, Query(description="Created before.")] = None,
     overdue: Annotated[bool | None, Query(description="Open and past an SLA due time.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Words in the description (case-insensitive substring; Chinese from one character, "
+            "e.g. 楼道). Phone-, ID- or e-mail-like text (4 digits in a row, `@`) is refused: lists are masked.",
+        ),
+    ] = None,
+    priority: Annotated[
+        str | None, Query(max_length=100, description="One priority or a comma list, e.g. urgent,high")
+    ] = None,
+    due_before: Annotated[AwareDatetime | None, Query(description="Next due time (`due_at`) before.")] = None,
+    due_after: Annotated[AwareDatetime | None, Query(description="Next due time (`due_at`) at or after.")] = None,
 ) -> repository.TicketFilters:
     statuses = None
     if status_filter:
@@ -135,6 +151,18 @@ async def _filters(
                 raise Unprocessable(f"Unknown status {value!r}.", field="status", code="unknown_status")
     if created_from and created_to and created_to <= created_from:
         raise Unprocessable("created_to must be after created_from.", field="created_to", code="end_before_start")
+    priorities = None
+    if priority:
+        priorities = [part.strip() for part in priority.split(",") if part.strip()]
+        for value in priorities:
+            if value not in {known.value for known in Priority}:
+                raise Unprocessable(f"Unknown priority {value!r}.", field="priority", code="unknown_priority")
+    if due_after and due_before and due_before <= due_after:
+        raise Unprocessable("due_before must be after due_after.", field="due_before", code="end_before_start")
+    try:
+        text = search_text(q)
+    except SearchRefused as refused:
+        raise Unprocessable(refused.message, field="q", code=refused.code) from None
     return repository.TicketFilters(
         station_id=station_id,
         statuses=statuses,
@@ -144,6 +172,10 @@ async def _filters(
         created_from=created_from,
         created_to=created_to,
         overdue=overdue,
+        text=text,
+        priorities=priorities,
+        due_before=due_before,
+        due_after=due_after,
     )
 
 
@@ -192,15 +224,31 @@ async def list_tickets(
     description="Takes the list's filters (e.g. `station_id`). Awaiting me: owned by the caller (or the "
     "caller's department) and not yet accepted (new or reopened).",
 )
-async def ticket_counts(session: SessionDep, principal: Caller, now: Now, filters: Filters) -> TicketCounts:
+async def ticket_counts(
+    session: SessionDep,
+    principal: Caller,
+    now: Now,
+    filters: Filters,
+    group_by: Annotated[
+        CountsGroupBy | None,
+        Query(description="Also count per `station` or `subdistrict`: open, overdue, breached (`groups`)."),
+    ] = None,
+) -> TicketCounts:
+    scope = list_scope(principal)
     by_status, overdue, waiting, total = await repository.ticket_counts(
-        session, list_scope(principal), filters, now, awaiting(principal)
+        session, scope, filters, now, awaiting(principal)
     )
+    groups = None
+    if group_by is not None:
+        found = await repository.grouped_counts(session, scope, filters, now, group_by.value)
+        groups = [TicketGroupCounts(**vars(group)) for group in found]
     return TicketCounts(
         by_status={state.value: by_status.get(state.value, 0) for state in TicketState},
         overdue=overdue,
         awaiting_me=waiting,
         total=total,
+        group_by=group_by,
+        groups=groups,
     )
 
 
@@ -303,7 +351,15 @@ async def transition(
 ) -> TicketDetail:
     await current_ticket(session, ticket_id, principal, precondition)
     ticket = await service.act(
-        session, ticket_id, data.action, principal, now, policy, note=data.note, completed_by=data.completed_by
+        session,
+        ticket_id,
+        data.action,
+        principal,
+        now,
+        policy,
+        note=data.note,
+        completed_by=data.completed_by,
+        result_text=data.result_text,
     )
     return await detail(session, ticket, now, principal, request)
 

@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
+from ticket_service.sla_policies.rules import DueAtSource, Priority
 from ticket_service.tickets.lifecycle import TicketAction
 
 
@@ -57,6 +58,16 @@ class TicketCreate(BaseModel):
     )
     location: Location | None = None
     media_urls: list[HttpUrl] = Field(default_factory=list, max_length=10)
+    # A factory, not a default: generated TypeScript types make a property with a schema default required.
+    priority: Priority = Field(
+        default_factory=lambda: Priority.normal,
+        description="urgent, high, normal (when omitted) or low: picks the SLA policy (with the category).",
+    )
+    external_due_at: AwareDatetime | None = Field(
+        None,
+        description="The referring system's deadline for resolving (e.g. the 12345 hotline's). The resolution "
+        "clock is due at the tighter of it and the policy's working minutes (`due_at_source` says which).",
+    )
 
 
 class TicketClose(BaseModel):
@@ -64,12 +75,25 @@ class TicketClose(BaseModel):
         None, max_length=64, description="The staff member who completed the work; defaults to who resolved it."
     )
     note: str | None = Field(None, max_length=2000)
+    result_text: str | None = Field(
+        None,
+        max_length=2000,
+        description="办理结果: the answer to the resident, required when the close resolves the ticket (trimmed, "
+        "1-2000 characters). The resident reads it, and the public (masked) as Open311 `status_notes`; `note` "
+        "stays the staff's.",
+    )
 
 
 class TicketTransitionRequest(BaseModel):
     action: TicketAction
     note: str | None = Field(None, max_length=2000, description="Why: kept in the ticket's history.")
     completed_by: str | None = Field(None, max_length=64, description="With `close`: who completed the work.")
+    result_text: str | None = Field(
+        None,
+        max_length=2000,
+        description="办理结果: the answer to the resident, required with `resolve` (trimmed, 1-2000 characters). "
+        "The resident reads it, and the public (masked) as Open311 `status_notes`; `note` stays the staff's.",
+    )
 
 
 class DesignateRequest(BaseModel):
@@ -124,13 +148,16 @@ class ChangeRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     seq: int
-    kind: str = Field(description="state | owner | level | onsite_office")
+    kind: str = Field(
+        description="state | owner | level | onsite_office | station (transfer, return) | duplicate | backstop_request"
+    )
     from_value: str | None
     to_value: str | None
     actor_id: str | None = Field(description="Who; null when the system did it (SLA checker, an event).")
     at: datetime
     reason: str = Field(description="Why, as a code.")
     note: str | None
+    result_text: str | None = Field(None, description="A resolution's result text (办理结果).")
 
 
 class TicketRead(BaseModel):
@@ -169,8 +196,23 @@ class TicketRead(BaseModel):
     acceptance_working_minutes: float | None
     resolution_working_minutes: float | None
     sla_breached_at: datetime | None
+    priority: Priority = Field(Priority.normal, description="urgent, high, normal or low.")
+    external_due_at: datetime | None = Field(None, description="The referring system's deadline (e.g. 12345).")
+    due_at: datetime | None = Field(
+        None, description="The next SLA due time still running (acceptance or resolution): lists' `sort=due`."
+    )
+    due_at_source: DueAtSource | None = Field(
+        None,
+        description="Which deadline the resolution due time is: `external` (the referring system's, tighter) or "
+        "`service_level` (the policy's working minutes).",
+    )
+    sla_accept_minutes: float | None = Field(None, description="The policy's working minutes to accept.")
+    sla_resolve_minutes: float | None = Field(None, description="The policy's working minutes to resolve.")
     onsite_office_status: str | None
     onsite_outcome: str | None
+    result_text: str | None = Field(
+        None, description="办理结果 of the last resolution: what the resident (and, masked, the public) reads."
+    )
     contact_masked: bool = Field(
         False,
         description="The resident's name, phone and the contact in the description are masked (138****5678): "
@@ -180,6 +222,23 @@ class TicketRead(BaseModel):
     personal_data_removed_at: datetime | None = Field(
         None, description="When the retention period removed the resident's personal data; the figures stay."
     )
+    transferred_from_station_id: uuid.UUID | None = Field(
+        None, description="The station this ticket was transferred from, until it is returned there."
+    )
+    duplicate_of: uuid.UUID | None = Field(
+        None,
+        validation_alias=AliasChoices("duplicate_of_id", "duplicate_of"),
+        description="The ticket this one duplicates: it was closed pointing at it, and is told its resolution.",
+    )
+    duplicates: list[uuid.UUID] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("duplicate_ids", "duplicates"),
+        description="The tickets linked as duplicates of this.",
+    )
+    backstop_requested_at: datetime | None = Field(
+        None, description="The owner asked for the backstop then and the secretary has not settled it yet."
+    )
+    backstop_requested_by: str | None = Field(None, description="Who asked (the reason is in the history).")
 
 
 class TicketDetail(TicketRead):
@@ -200,6 +259,21 @@ class TicketSort(StrEnum):
     DUE_DESCENDING = "-due"
 
 
+class CountsGroupBy(StrEnum):
+    station = "station"
+    subdistrict = "subdistrict"
+
+
+class TicketGroupCounts(BaseModel):
+    """One station's or subdistrict's tickets among those the caller may see (and the filters)."""
+
+    group_id: uuid.UUID | None = Field(description="The station's or subdistrict's id.")
+    open: int = Field(description="Not resolved, closed or cancelled.")
+    overdue: int = Field(description="Open and past an SLA due time or breached (as `overdue=true`).")
+    breached: int = Field(description="An SLA breach was reported, whatever the state now.")
+    total: int
+
+
 class TicketCounts(BaseModel):
     """The badges of the app's ticket screens, for the tickets the caller may see (and the filters)."""
 
@@ -207,3 +281,7 @@ class TicketCounts(BaseModel):
     overdue: int = Field(description="Open and past an SLA due time (as `overdue=true`).")
     awaiting_me: int = Field(description="Owned by the caller (or the caller's department), not yet accepted.")
     total: int
+    group_by: CountsGroupBy | None = None
+    groups: list[TicketGroupCounts] | None = Field(
+        None, description="With `group_by`: per station or subdistrict the caller may see, in id order."
+    )

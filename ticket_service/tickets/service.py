@@ -30,7 +30,10 @@ from ticket_service.events import (
     TICKET_SLA_WARNING,
     outbox,
 )
+from ticket_service.handovers.rules import backstop_request_settled
 from ticket_service.privacy.masking import masked_text, ticket_names
+from ticket_service.replies.rules import TextRefused, clean_text
+from ticket_service.sla_policies import service as sla_policies
 from ticket_service.stations import repository as stations
 from ticket_service.stations.calendars import calendar_for
 from ticket_service.stations.models import StationCopy
@@ -68,7 +71,6 @@ from ticket_service.tickets.sla_warnings import (
     next_threshold,
     settled_key,
     settled_thresholds,
-    threshold_minutes,
 )
 from ticket_service.tickets.visibility import can_see, owns
 
@@ -137,6 +139,8 @@ def ticket_state(ticket: Ticket, station: StationCopy) -> dict[str, Any]:
         "responsibility_level": ticket.responsibility_level,
         "resident_id": ticket.resident_id,
         "created_at": _iso(ticket.created_at),
+        "priority": ticket.priority,
+        "external_due_at": _iso(ticket.external_due_at),
     }
 
 
@@ -196,6 +200,12 @@ async def set_owner(
     if new_level.value != old_level:
         record(session, ticket, "level", old_level, new_level.value, actor_id, at, reason, note)
         ticket.responsibility_level = new_level.value
+    if ticket.backstop_requested_at is not None and backstop_request_settled(
+        requested_by=ticket.backstop_requested_by, owner_id=ticket.owner_id, level=ticket.responsibility_level
+    ):
+        # The owner's request for the backstop (handovers) is settled: the ticket left them or reached it.
+        record(session, ticket, "backstop_request", "requested", "settled", actor_id, at, reason)
+        ticket.backstop_requested_at = ticket.backstop_requested_by = None
     ticket.updated_at = at
     if not publish:
         return
@@ -226,7 +236,19 @@ def _sla(ticket: Ticket, station: StationCopy, changes: list[TicketChange], poli
         for change in changes
         if change.kind == "state" and change.from_value is not None
     ]
-    return TicketSla(calendar_for(station), policy, spans_from_changes(ticket.created_at, state_changes))
+    return TicketSla(
+        calendar_for(station),
+        _ticket_policy(ticket, policy),
+        spans_from_changes(ticket.created_at, state_changes),
+        external_due_at=ticket.external_due_at,
+    )
+
+
+def _ticket_policy(ticket: Ticket, policy: SlaPolicy) -> SlaPolicy:
+    """The budgets the ticket's SLA policy gave it (sla_policies); an older ticket runs on the settings'."""
+    if ticket.sla_accept_minutes and ticket.sla_resolve_minutes:
+        return SlaPolicy(accept_minutes=ticket.sla_accept_minutes, resolve_minutes=ticket.sla_resolve_minutes)
+    return policy
 
 
 def _reported(ticket: Ticket, kind: SlaClockKind) -> bool:
@@ -241,12 +263,14 @@ def apply_readings(ticket: Ticket, sla: TicketSla, now: datetime) -> None:
     ticket.acceptance_due_at = _utc(sla.acceptance_due())
     if resolution.due_at is not None or resolution.status is ClockStatus.PAUSED:
         ticket.resolution_due_at = _utc(resolution.due_at)
+        ticket.due_at_source = resolution.due_at_source.value
     ticket.acceptance_working_minutes = round(acceptance.elapsed_minutes, 3)
     ticket.resolution_working_minutes = round(resolution.elapsed_minutes, 3)
     running = [
         reading
         for reading in (acceptance, resolution)
-        if reading.status is ClockStatus.RUNNING and reading.due_at is not None and not _reported(ticket, reading.kind)
+        # Watched: running, or paused while the referring system's deadline keeps going.
+        if reading.watched and reading.due_at is not None and not _reported(ticket, reading.kind)
     ]
     ticket.due_at = _utc(min(reading.due_at for reading in running if reading.due_at)) if running else None
     # The checker also looks when a running clock reaches its next warning threshold.
@@ -254,8 +278,7 @@ def apply_readings(ticket: Ticket, sla: TicketSla, now: datetime) -> None:
     for reading in running:
         percent = next_threshold(_warned(ticket, reading.kind))
         if percent is not None:
-            minutes = threshold_minutes(reading.budget_minutes, percent) - reading.elapsed_minutes
-            looks.append(sla.calendar.add_working_minutes(now, minutes) if minutes > 0 else now)
+            looks.append(sla.threshold_at(reading.kind, percent, now))
     ticket.sla_check_at = _utc(min(looks)) if looks else None
 
 
@@ -269,11 +292,15 @@ async def _warn(session: AsyncSession, ticket: Ticket, station: StationCopy, sla
     for kind in SlaClockKind:
         reading: ClockReading = sla.reading(kind, now)
         settled = _warned(ticket, kind)
+        # Counted against the governing deadline: the working-minute budget, or the external window.
+        elapsed, budget = reading.warning_measure
+        if budget <= 0:
+            continue  # an external deadline already past at intake: the breach says it
         decision = decide_warning(
-            reading.elapsed_minutes,
-            reading.budget_minutes,
+            max(elapsed, 0.0),
+            budget,
             settled,
-            running=reading.status is ClockStatus.RUNNING,
+            running=reading.watched,
             breached=reading.breached or _reported(ticket, kind),
         )
         if decision.settled != settled:
@@ -292,6 +319,7 @@ async def _warn(session: AsyncSession, ticket: Ticket, station: StationCopy, sla
                 "budget_minutes": reading.budget_minutes,
                 "elapsed_working_minutes": round(reading.elapsed_minutes, 3),
                 "due_at": _iso(reading.due_at),
+                "due_at_source": reading.due_at_source.value,
                 "warned_at": now.isoformat(),
             },
             subject=str(ticket.id),
@@ -361,6 +389,7 @@ async def check_breaches(
                         "budget_minutes": reading.budget_minutes,
                         "elapsed_working_minutes": round(reading.elapsed_minutes, 3),
                         "due_at": _iso(reading.due_at),
+                        "due_at_source": reading.due_at_source.value,
                         "breached_at": now.isoformat(),
                         "previous_level": previous_level,
                     },
@@ -418,6 +447,8 @@ async def create_ticket(
             code="resident_contact_incomplete",
         )
     assignment, reason = await ownership.first_inquiry(session, station, principal, now)
+    # The SLA policy of the category and priority (sla_policies), kept on the ticket with its budgets.
+    budgets = await sla_policies.budgets_for(session, category, data.priority, policy)
     calendar = calendar_for(station)
     opens_at = None if calendar.is_open(now) else calendar.next_opening(now)
     ticket = Ticket(
@@ -448,6 +479,10 @@ async def create_ticket(
         handled_by=[],
         change_count=0,
         open311_token=secrets.token_urlsafe(12),
+        priority=data.priority.value,
+        sla_accept_minutes=budgets.accept_minutes,
+        sla_resolve_minutes=budgets.resolve_minutes,
+        external_due_at=_utc(data.external_due_at),
     )
     session.add(ticket)  # flushed with its history rows below: one round of inserts, ticket first (foreign key)
     record(
@@ -547,11 +582,17 @@ async def transition(
     note: str | None = None,
     completed_by: str | None = None,
     reason: str | None = None,
+    result_text: str | None = None,
 ) -> None:
-    """One move of the state machine, on a ticket already locked and checked as visible."""
+    """One move of the state machine, on a ticket already locked and checked as visible. Resolving needs
+    the result text (办理结果): 422 naming `result_text` when it is missing or blank."""
     _authorise(principal, ticket, station, action)
+    if action is TicketAction.REOPEN and ticket.duplicate_of_id is not None:
+        # A duplicate went from new straight to closed: the matter lives on in its parent, reopen that one.
+        raise Conflict("This ticket is a duplicate: reopen the ticket it duplicates.", code="ticket_is_duplicate")
     state = TicketState(ticket.status)
     target = apply(state, action, at=now, closed_at=ticket.closed_at)  # refusals: 409 / 422 by the kernel
+    result = required_result_text(result_text) if target is TicketState.RESOLVED else None
     if action is TicketAction.ACCEPT and not owns(principal, ticket) and not principal.is_district_admin:
         if principal.has_role(*STATION_STAFF) and works_at(principal, station):
             # A colleague at the desk who accepts takes the ticket over: whoever accepts owns it.
@@ -563,7 +604,10 @@ async def transition(
             await set_owner(session, ticket, station, taken, principal.user_id, now, "taken_over_on_accept")
         else:
             raise Forbidden("Only the owner accepts a ticket.", code="not_the_owner")
-    record(session, ticket, "state", state.value, target.value, principal.user_id, now, reason or action.value, note)
+    change = record(
+        session, ticket, "state", state.value, target.value, principal.user_id, now, reason or action.value, note
+    )
+    change.result_text = result
     ticket.status = target.value
     ticket.updated_at = now
     if principal.has_role(*STATION_STAFF, Role.department):
@@ -572,6 +616,7 @@ async def transition(
         ticket.accepted_at = now
     elif target is TicketState.RESOLVED:
         ticket.resolved_at = now
+        ticket.result_text = result
         ticket.resolved_by = principal.user_id if not principal.has_role(Role.resident) else ticket.owner_id
     elif target is TicketState.CANCELLED:
         ticket.cancelled_at = now
@@ -594,8 +639,20 @@ async def transition(
             {**ticket_state(ticket, station), "resolved_by": ticket.resolved_by, "resolved_at": now.isoformat()},
             subject=str(ticket.id),
         )
+        # Its duplicates' residents hear of it too (ticket_service/handovers; imported here: it uses this module).
+        from ticket_service.handovers import service as handovers
+
+        await handovers.parent_resolved(session, ticket, principal.user_id, now)
     elif target is TicketState.CLOSED:
         await _closed(session, ticket, station, principal, now, sla, completed_by)
+
+
+def required_result_text(raw: str | None) -> str:
+    """The result text as kept (trimmed), or 422 naming `result_text`: a matter is not resolved in silence."""
+    try:
+        return clean_text(raw, required_code="result_text_required")
+    except TextRefused as refused:
+        raise Unprocessable(refused.message, field="result_text", code=refused.code) from None
 
 
 async def _closed(
@@ -664,6 +721,8 @@ async def close_ticket(
     ticket = await visible_ticket(session, ticket_id, principal, for_update=True)
     station = await _station(session, ticket)
     path = _CLOSE_PATH.get(TicketState(ticket.status), (TicketAction.CLOSE,))
+    if TicketAction.RESOLVE in path:
+        required_result_text(data.result_text)  # before the desk's accept: nothing half-done
     for action in path:
         reason = "handled_at_desk" if len(path) > 1 and action is not TicketAction.CLOSE else None
         await transition(
@@ -677,6 +736,7 @@ async def close_ticket(
             note=data.note,
             completed_by=data.completed_by,
             reason=reason,
+            result_text=data.result_text,
         )
     return ticket
 
@@ -691,10 +751,22 @@ async def act(
     *,
     note: str | None = None,
     completed_by: str | None = None,
+    result_text: str | None = None,
 ) -> Ticket:
     ticket = await visible_ticket(session, ticket_id, principal, for_update=True)
     station = await _station(session, ticket)
-    await transition(session, ticket, station, action, principal, now, policy, note=note, completed_by=completed_by)
+    await transition(
+        session,
+        ticket,
+        station,
+        action,
+        principal,
+        now,
+        policy,
+        note=note,
+        completed_by=completed_by,
+        result_text=result_text,
+    )
     return ticket
 
 

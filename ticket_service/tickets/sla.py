@@ -15,6 +15,14 @@ Two clocks, both started when the ticket is created:
 
 A clock is breached once its elapsed working minutes exceed its budget (at exactly the due time it is
 not yet breached).
+
+An **external deadline** (``external_due_at``, the referring system's, e.g. the 12345 hotline) bounds the
+resolution clock: its due time is the tighter of that moment and our working-minute due time
+(``sla_policies/rules.py``), and the reading says which won (``due_at_source``). The external moment is
+absolute: it counts wall-clock time, ignores opening hours and does not pause while waiting for the
+resident (the referring system does not stop its clock for us). The ticket breaches it when it is still
+unresolved (open or waiting) at any moment after it. Warnings then count the share of the wall-clock window
+from creation to the external deadline.
 """
 
 from __future__ import annotations
@@ -22,10 +30,11 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final, Protocol
 
+from ticket_service.sla_policies.rules import DueAtSource, tighter_deadline
 from ticket_service.tickets.lifecycle import (
     SLA_PAUSED_STATES,
     TRANSITIONS,
@@ -36,6 +45,7 @@ from ticket_service.tickets.lifecycle import (
     escalate,
     require_aware,
 )
+from ticket_service.tickets.sla_warnings import threshold_minutes
 
 __all__ = [
     "ACCEPTANCE_COUNTING_STATES",
@@ -43,6 +53,7 @@ __all__ = [
     "BreachCheck",
     "ClockReading",
     "ClockStatus",
+    "EXTERNAL_LIVE_STATES",
     "SlaClockKind",
     "SlaPolicy",
     "StateSpan",
@@ -78,6 +89,8 @@ ACCEPTANCE_COUNTING_STATES: Final = frozenset({TicketState.NEW})
 RESOLUTION_COUNTING_STATES: Final = frozenset(
     {TicketState.NEW, TicketState.ACCEPTED, TicketState.IN_PROGRESS, TicketState.REOPENED}
 )
+# Unresolved for the referring system: an external deadline passes in these states, paused or not.
+EXTERNAL_LIVE_STATES: Final = RESOLUTION_COUNTING_STATES | SLA_PAUSED_STATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +128,31 @@ class ClockReading:
     # When the budget is (or was) used up. None while paused or after stopping within budget.
     due_at: datetime | None
     breached: bool
+    # Which deadline ``due_at`` is; with an external one, the wall-clock window from creation to it and
+    # the minutes of it used (the warnings' measure).
+    due_at_source: DueAtSource = DueAtSource.service_level
+    window_minutes: float | None = None
+    window_elapsed_minutes: float | None = None
 
     @property
     def remaining_minutes(self) -> float:
         return max(0.0, self.budget_minutes - self.elapsed_minutes)
+
+    @property
+    def external(self) -> bool:
+        return self.due_at_source is DueAtSource.external
+
+    @property
+    def watched(self) -> bool:
+        """Whether the clock can still breach: running, or paused while an external deadline keeps going."""
+        return self.status is ClockStatus.RUNNING or (self.status is ClockStatus.PAUSED and self.external)
+
+    @property
+    def warning_measure(self) -> tuple[float, float]:
+        """(elapsed, budget) the 50% and 80% warnings are counted in: the governing deadline's."""
+        if self.external and self.window_minutes is not None and self.window_elapsed_minutes is not None:
+            return self.window_elapsed_minutes, self.window_minutes
+        return self.elapsed_minutes, self.budget_minutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +202,14 @@ class TicketSla:
     calendar: WorkingCalendar
     policy: SlaPolicy
     history: Sequence[StateSpan]
+    # The referring system's deadline for resolving (None: only our budget).
+    external_due_at: datetime | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "history", tuple(self.history))
         _validate_history(self.history)
+        if self.external_due_at is not None:
+            require_aware(self.external_due_at, "external_due_at")
 
     @property
     def created_at(self) -> datetime:
@@ -223,7 +261,7 @@ class TicketSla:
             status = ClockStatus.PAUSED
         else:
             status = ClockStatus.STOPPED
-        return ClockReading(
+        reading = ClockReading(
             kind=kind,
             budget_minutes=budget,
             elapsed_minutes=elapsed,
@@ -231,6 +269,53 @@ class TicketSla:
             due_at=due_at,
             breached=elapsed > budget,
         )
+        if kind is SlaClockKind.RESOLUTION and self.external_due_at is not None:
+            return self._bounded_by_external(reading, self.external_due_at, now)
+        return reading
+
+    def _bounded_by_external(self, reading: ClockReading, external: datetime, now: datetime) -> ClockReading:
+        """The resolution reading with the external deadline applied: the tighter due time wins."""
+        late = self._unresolved_after(external, now)
+        if reading.status is ClockStatus.STOPPED:
+            # Resolved (or cancelled): the external deadline matters only if it passed before that.
+            candidates = (reading.due_at if reading.breached else None, external if late else None)
+            due_at, source = tighter_deadline(*candidates)
+        else:
+            due_at, source = tighter_deadline(reading.due_at, external)
+        window = (external - self.created_at).total_seconds() / 60
+        return ClockReading(
+            kind=reading.kind,
+            budget_minutes=reading.budget_minutes,
+            elapsed_minutes=reading.elapsed_minutes,
+            status=reading.status,
+            due_at=due_at if due_at is not None else reading.due_at,
+            breached=reading.breached or late,
+            due_at_source=source,
+            window_minutes=window,
+            window_elapsed_minutes=(now - self.created_at).total_seconds() / 60,
+        )
+
+    def _unresolved_after(self, moment: datetime, now: datetime) -> bool:
+        """Whether the ticket was unresolved at some instant after ``moment`` and up to ``now``."""
+        if now <= moment:
+            return False
+        for span in self.history:
+            if span.started_at >= now:
+                break
+            end = now if span.ended_at is None or span.ended_at > now else span.ended_at
+            if span.state in EXTERNAL_LIVE_STATES and end > moment and end > span.started_at:
+                return True
+        return False
+
+    def threshold_at(self, kind: SlaClockKind, percent: int, now: datetime) -> datetime:
+        """When the clock reaches ``percent`` of its governing budget (``now`` if it already has)."""
+        reading = self.reading(kind, now)
+        elapsed, budget = reading.warning_measure
+        if reading.external:
+            moment = self.created_at + timedelta(minutes=threshold_minutes(budget, percent))
+            return max(moment, now)
+        minutes = threshold_minutes(budget, percent) - elapsed
+        return self.calendar.add_working_minutes(now, minutes) if minutes > 0 else now
 
 
 def breach_check(

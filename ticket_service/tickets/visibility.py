@@ -8,6 +8,8 @@ admins all. Whoever owns a ticket sees it. Anyone else: 404 for one ticket (they
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
 
 import sqlalchemy as sa
@@ -96,3 +98,31 @@ def sync_keys(principal: Principal, *filter_ids: object) -> list[str] | None:
         return None
     keys = [principal.user_id, principal.department_id, *filter_ids]
     return sorted({str(key) for key in keys if key is not None})
+
+
+# --- what a text search may ask (`q` on lists, counts and the export) ------------------------------------
+
+SEARCH_MAX_CHARACTERS = 100
+# Lists show the contact masked: a search for a phone, an ID number or an e-mail would tell a reader who
+# sees only `138****0000` which tickets hold the full number. Runs of 4 digits and `@` are refused.
+_CONTACT_LIKE = re.compile(r"\d{4}|@|＠")
+
+
+class SearchRefused(ValueError):
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+def search_text(raw: str | None) -> str | None:
+    """The search as run (trimmed), None for none; `SearchRefused` for a blank or contact-like query."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text:
+        raise SearchRefused("Type some words to search for.", "search_blank")
+    if len(text) > SEARCH_MAX_CHARACTERS:
+        raise SearchRefused(f"At most {SEARCH_MAX_CHARACTERS} characters.", "search_too_long")
+    if _CONTACT_LIKE.search(unicodedata.normalize("NFKC", text)):
+        raise SearchRefused("Search by words, not by phone, ID number or e-mail.", "search_personal_data")
+    return text
