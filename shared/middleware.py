@@ -9,9 +9,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -205,6 +207,15 @@ async def limit_body(app: ASGIApp, scope: Scope, receive: Receive, send: Send, m
 # --- the middleware ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class BodyAllowance:
+    """A route that takes a larger body than the service's `max_body_bytes` (a file upload)."""
+
+    method: str
+    path: re.Pattern[str]
+    max_bytes: int
+
+
 class RequestContextMiddleware:
     """The client's address (X-Forwarded-For believed only from trusted proxies), the request id (the
     gateway's when the request came through it, else a new one; the caller's own is kept as the
@@ -217,11 +228,22 @@ class RequestContextMiddleware:
         *,
         trusted_proxies: Iterable[str] | None = None,
         max_body_bytes: int | None = None,
+        body_allowances: Sequence[BodyAllowance] = (),
     ) -> None:
         self.app = app
         self.service = service
         self.trusted = TrustedProxies(trusted_proxies if trusted_proxies is not None else ())
         self.max_body_bytes = max_body_bytes
+        self.body_allowances = tuple(body_allowances)
+
+    def body_limit(self, scope: Scope) -> int | None:
+        """`max_body_bytes`, or more on a route with a larger allowance (a file upload)."""
+        if self.max_body_bytes is None:
+            return None
+        for allowance in self.body_allowances:
+            if scope["method"] == allowance.method and allowance.path.match(scope["path"]):
+                return max(self.max_body_bytes, allowance.max_bytes)
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -268,8 +290,9 @@ class RequestContextMiddleware:
         method = scope["method"]
         try:
             with tracing.span(f"{method} {scope['path']}", SpanKind.SERVER, traceparent, self.service) as span:
-                if self.max_body_bytes is not None:
-                    await limit_body(self.app, scope, receive, send_with_id, self.max_body_bytes)
+                limit = self.body_limit(scope)
+                if limit is not None:
+                    await limit_body(self.app, scope, receive, send_with_id, limit)
                 else:
                     await self.app(scope, receive, send_with_id)
                 if span is not None:

@@ -30,7 +30,7 @@ from shared.events.outbox import OutboxRelay
 from shared.health import Check, health_router
 from shared.logging import configure_logging
 from shared.metrics import DLQ_DEPTH, metrics_router
-from shared.middleware import RequestContextMiddleware
+from shared.middleware import BodyAllowance, RequestContextMiddleware
 from shared.migrations import database_revision, migration_state, upgrade
 from shared.operation_ids import route_operation_id
 from shared.periodic import PeriodicTask
@@ -59,6 +59,8 @@ class ServiceDefinition:
     # Maintenance commands of the service: `python -m <service> <name>` runs one with its database and
     # settings, then exits (e.g. the ticket service's `anonymise`).
     commands: dict[str, Callable[[Database, ServiceSettings], Awaitable[None]]] = field(default_factory=dict)
+    # Routes whose bodies may exceed the settings' `max_body_bytes` (file uploads), up to their allowance.
+    body_allowances: Sequence[BodyAllowance] = ()
 
 
 class ServiceRuntime:
@@ -211,6 +213,7 @@ def create_app(
         service=definition.name,
         trusted_proxies=settings.trusted_proxies,
         max_body_bytes=settings.max_body_bytes,
+        body_allowances=definition.body_allowances,
     )
     app.include_router(health_router(lambda request: request.app.state.runtime.readiness_checks()))
     app.include_router(metrics_router(service_runtime.refresh_metrics))

@@ -13,7 +13,7 @@ import ticket_service.stations.handlers
 import ticket_service.tickets.handlers  # noqa: F401
 from shared.events import EventBus
 from shared.ids import utcnow
-from shared.middleware import RequestContextMiddleware
+from shared.middleware import BodyAllowance
 from shared.periodic import PeriodicTask
 from shared.service import ServiceDefinition
 from shared.service import create_app as create_service_app
@@ -55,11 +55,6 @@ def configure_app(app: FastAPI) -> None:
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=getattr(settings, "max_body_bytes", 64 * 1024), allowances=[upload]
     )
-    # The kernel's own body limit (inside this one) must let the upload through too: this middleware holds
-    # every other route to `max_body_bytes` before the kernel's limit is reached.
-    for middleware in app.user_middleware:
-        if middleware.cls is RequestContextMiddleware and middleware.kwargs.get("max_body_bytes") is not None:
-            middleware.kwargs["max_body_bytes"] = max(middleware.kwargs["max_body_bytes"], MAX_FORM_BYTES)
     checker = SlaChecker(
         runtime.database,
         SlaPolicy(
@@ -136,6 +131,8 @@ definition = ServiceDefinition(
         api_keys_router,
     ],
     migrations_directory=Path(__file__).parent / "migrations",
+    # The kernel's body limit lets an attachment through; BodyLimitMiddleware (configure_app) answers for it.
+    body_allowances=[BodyAllowance("POST", UPLOAD_PATH, MAX_FORM_BYTES)],
     consumer=events.consumer,
     published_events=events.PUBLISHED,
     consumed_events=events.CONSUMED,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -14,24 +13,18 @@ from aiohttp import web
 
 from notification_service.settings import NotificationSettings, use_settings
 from tests.conftest import running
+from tests.local_http import LocalHttpServer, free_port
 
 # --- webhooks: a real HTTP receiver on 127.0.0.1, and the embedded system with quick retries ----------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
-class WebhookReceiver:
+class WebhookReceiver(LocalHttpServer):
     """A district system's endpoint: records every POST and answers `answer_status`."""
 
     port: int
     answer_status: int = 204
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    _runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
@@ -41,22 +34,13 @@ class WebhookReceiver:
         self.received.append(({name.lower(): value for name, value in request.headers.items()}, await request.read()))
         return web.Response(status=self.answer_status)
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/hooks/doorstep", self._take)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
 
 @pytest.fixture
 async def webhook_receiver() -> AsyncIterator[WebhookReceiver]:
-    receiver = WebhookReceiver(_free_port())
+    receiver = WebhookReceiver(free_port())
     await receiver.start()
     try:
         yield receiver

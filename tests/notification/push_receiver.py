@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -27,11 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import jwt as vapid_jwt
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.local_http import LocalHttpServer, free_port
 
 
 def b64url(data: bytes) -> str:
@@ -65,14 +60,13 @@ class Delivered:
 
 
 @dataclass
-class WebPushService:
+class WebPushService(LocalHttpServer):
     vapid_public_key: str  # base64url uncompressed point: what the application server signs with
     port: int = field(default_factory=free_port)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     received: list[Delivered] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # why a request was not taken
     answers: dict[str, list[int]] = field(default_factory=dict)  # endpoint -> next status codes, then 201
-    _runner: web.AppRunner | None = None
 
     @property
     def origin(self) -> str:
@@ -121,26 +115,16 @@ class WebPushService:
         self.received.append(Delivered(endpoint, payload, {k.lower(): v for k, v in request.headers.items()}, claims))
         return web.Response(status=201)
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/push/{id}", self._push)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
 
 @dataclass
-class VendorReceiver:
+class VendorReceiver(LocalHttpServer):
     token: str = "vendor-channel-test-token"
     port: int = field(default_factory=free_port)
     received: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
-    _runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
@@ -154,14 +138,5 @@ class VendorReceiver:
         self.received.append((dict(request.headers), await request.json()))
         return web.json_response({"message_id": uuid.uuid4().hex})
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/push", self._take)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None

@@ -7,19 +7,14 @@ retries and refusals; once they run out it answers 200.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from tests.local_http import LocalHttpServer, free_port
+
 SMS_GATEWAY_TOKEN = "sms-gateway-test-token"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _digits(text: str) -> str:
@@ -27,7 +22,7 @@ def _digits(text: str) -> str:
 
 
 @dataclass
-class SmsGateway:
+class SmsGateway(LocalHttpServer):
     port: int = field(default_factory=free_port)
     token: str = SMS_GATEWAY_TOKEN
     answers: list[int] = field(default_factory=list)  # scripted statuses, consumed one per request
@@ -37,7 +32,6 @@ class SmsGateway:
     received: list[dict[str, Any]] = field(default_factory=list)  # accepted messages (2xx answers)
     attempts: list[dict[str, Any]] = field(default_factory=list)  # every request, whatever the answer
     unauthorised: int = 0
-    _runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
@@ -73,14 +67,5 @@ class SmsGateway:
         self.received.append(body)
         return web.json_response({"message_id": f"gw-{len(self.received)}"}, status=status)
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/sms/send", self._send)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None

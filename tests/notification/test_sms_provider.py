@@ -17,7 +17,8 @@ from notification_service.residents.provider import (
 from notification_service.settings import NotificationSettings
 from shared.ids import stable_id, utcnow
 from tests.conftest import DEMO_STATION_ID, bearer, eventually, staff_headers
-from tests.notification.sms_gateway import SmsGateway, free_port
+from tests.local_http import free_port
+from tests.notification.sms_gateway import SmsGateway
 
 PHONE = "13712345670"
 REQUEST = SmsRequest(phone=PHONE, kind="ticket_resolved", text="您的事项已办结。", params={"station_name": "站"})

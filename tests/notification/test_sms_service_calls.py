@@ -15,7 +15,7 @@ from shared.auth import TokenVerifier
 from shared.service_calls import ServiceCaller, ServiceCallError
 from shared.settings import CommonSettings, Mode
 from tests.evaluation.conftest import RECEPTIONIST, SOCIAL_WORKER, Harness, harness  # noqa: F401
-from tests.notification.sms_gateway import free_port
+from tests.local_http import LocalHttpServer, free_port
 
 
 class Clock:
@@ -26,7 +26,7 @@ class Clock:
         return self.now
 
 
-class OidcServer:
+class OidcServer(LocalHttpServer):
     """A token endpoint (client credentials) and a protected API that accepts only the latest token."""
 
     def __init__(self) -> None:
@@ -34,7 +34,6 @@ class OidcServer:
         self.issued: list[str] = []
         self.token_requests: list[dict[str, str]] = []
         self.seen: list[str] = []
-        self.runner: web.AppRunner | None = None
 
     @property
     def base(self) -> str:
@@ -57,13 +56,9 @@ class OidcServer:
             return web.json_response({"code": "invalid_token"}, status=401)
         return web.json_response({"ok": True})
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/token", self.token)
         app.router.add_get("/api", self.api)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
 
 
 @pytest.fixture
@@ -71,8 +66,7 @@ async def oidc() -> AsyncIterator[OidcServer]:
     server = OidcServer()
     await server.start()
     yield server
-    assert server.runner is not None
-    await server.runner.cleanup()
+    await server.stop()
 
 
 def _oidc_settings(server: OidcServer, secret: str = "s3cret") -> CommonSettings:

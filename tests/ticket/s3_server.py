@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from tests.local_http import free_port
+
 ACCESS_KEY_ID = "testing-access-key"
 SECRET_ACCESS_KEY = "testing-secret-key"
 REGION = "cn-east-1"
@@ -43,16 +45,10 @@ class S3Server:
         return sorted(item["Key"] for item in answer.get("Contents", []))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def s3_server(timeout: float = 30.0) -> Iterator[S3Server]:
     """Starts `python -m moto.server` on a free port, waits until it answers, stops it afterwards."""
-    port = _free_port()
+    port = free_port()
     environment = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY}
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
