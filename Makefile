@@ -27,7 +27,8 @@ run: $(STAMP)
 test: $(STAMP) $(NPM_STAMP)
 	bash deploy/test-services.sh
 	$(BIN)/ruff check .
-	REQUIRE_SERVICES=1 $(BIN)/pytest -q
+	$(BIN)/mypy
+	REQUIRE_SERVICES=1 $(BIN)/pytest -q -n 2 --dist loadgroup --cov --cov-report=term
 
 ## make up / make down: each service and the gateway as its own process, PostgreSQL, RabbitMQ and Redis
 ## (`up` starts a local redis-server when none answers on 6379)
@@ -49,6 +50,7 @@ audit: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

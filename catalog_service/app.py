@@ -53,6 +53,7 @@ definition = ServiceDefinition(
     consumer=events.consumer,
     published_events=events.PUBLISHED,
     consumed_events=events.CONSUMED,
+    event_contract=events.CONTRACT,
     default_port=8001,
     seed=seed_demo,
 )

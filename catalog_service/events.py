@@ -8,7 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.events import EventConsumer, EventEnvelope, Outbox
+from catalog_service import event_schemas as schemas
+from shared.asyncapi import EventContract
+from shared.events import EventConsumer, EventEnvelope
+from shared.events.contract import CheckedOutbox, EventPayload, check_payload
 from shared.events.tables import outbox_message
 
 SOURCE = "/doorstep/catalog"
@@ -44,8 +47,34 @@ PUBLISHED = {
 }
 CONSUMED: dict[str, str] = {}
 
-outbox = Outbox(SOURCE)
+# The payload each event type carries (catalog_service/event_schemas.py): the outbox refuses any other.
+PAYLOADS: dict[str, type[EventPayload]] = {
+    STATION_CREATED: schemas.StationState,
+    STATION_UPDATED: schemas.StationState,
+    STAFF_CREATED: schemas.StaffState,
+    STAFF_UPDATED: schemas.StaffState,
+    STAFF_REMOVED: schemas.StaffState,
+    DEPARTMENT_CREATED: schemas.DepartmentState,
+    DEPARTMENT_UPDATED: schemas.DepartmentState,
+    RESOURCE_REQUEST_CREATED: schemas.ResourceRequestState,
+    RESOURCE_REQUEST_ACCEPTED: schemas.ResourceRequestState,
+    RESOURCE_REQUEST_DECLINED: schemas.ResourceRequestState,
+    RESOURCE_REQUEST_SCHEDULED: schemas.ResourceRequestState,
+    RESOURCE_REQUEST_DELIVERED: schemas.ResourceRequestState,
+    RESOURCE_REQUEST_CANCELLED: schemas.ResourceRequestState,
+}
+
+outbox = CheckedOutbox(SOURCE, PAYLOADS)
 consumer = EventConsumer("catalog")
+
+CONTRACT = EventContract(
+    service="catalog",
+    title="Catalogue",
+    source=SOURCE,
+    produces=PAYLOADS,
+    consumes={},
+    descriptions=PUBLISHED,
+)
 
 
 async def add_many(session: AsyncSession, events: Iterable[tuple[str, dict[str, Any], str | None]]) -> int:
@@ -56,8 +85,7 @@ async def add_many(session: AsyncSession, events: Iterable[tuple[str, dict[str, 
     """
     rows = []
     for event_type, data, subject in events:
-        if event_type not in PUBLISHED:
-            raise ValueError(f"undeclared event type {event_type}")
+        check_payload(PAYLOADS, event_type, data)  # an undeclared type or a payload off its model: refused
         envelope = EventEnvelope.new(event_type, outbox.source, data, subject)
         rows.append(
             {

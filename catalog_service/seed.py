@@ -23,7 +23,6 @@ from catalog_service.demo.generate import DemoData, generate, reported_only
 from catalog_service.departments.models import Department
 from catalog_service.departments.service import department_state
 from catalog_service.events import DEPARTMENT_CREATED, STAFF_CREATED, STATION_CREATED, add_many
-from catalog_service.localtime import SHANGHAI
 from catalog_service.resource_requests.models import ResourceRequest
 from catalog_service.resources.models import Resource, ResourceSubdistrict, ResourceWindow
 from catalog_service.service_lists.models import OptionalItem
@@ -34,6 +33,7 @@ from catalog_service.stations.hours import parse_calendar
 from catalog_service.stations.models import Community, Station, Subdistrict
 from catalog_service.stations.service import station_state
 from shared.database import Database
+from shared.localtime import LOCAL_TIME_ZONE
 
 logger = logging.getLogger("catalog.seed")
 
@@ -61,7 +61,7 @@ def _stamped(rows: Iterable[dict[str, Any]], *, updated: bool = True) -> list[di
 
 
 def _local(day: Any, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), SHANGHAI).astimezone(UTC)
+    return datetime.combine(day, time(hour), LOCAL_TIME_ZONE).astimezone(UTC)
 
 
 def _demand_rows(data: DemoData) -> list[dict[str, Any]]:

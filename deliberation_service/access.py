@@ -31,13 +31,3 @@ def require_resident_of(principal: Principal, community_id: uuid.UUID | None) ->
         raise Forbidden("Only residents do this.", code="role_required")
     if community_id is None or principal.community_id != str(community_id):
         raise Forbidden("Residents take part in their own community's meetings.", code="not_own_community")
-
-
-def uuid_or_none(value: str | None) -> uuid.UUID | None:
-    """A scope claim as a UUID; a malformed claim matches nothing rather than failing the request."""
-    if not value:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

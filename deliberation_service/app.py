@@ -31,6 +31,7 @@ definition = ServiceDefinition(
     consumer=events.consumer,
     published_events=events.PUBLISHED,
     consumed_events=events.CONSUMED,
+    event_contract=events.CONTRACT,
     default_port=8003,
     seed=seed_demo,
 )

@@ -1,6 +1,8 @@
 """Every event the deliberation service publishes or consumes, declared in one place."""
 
-from shared.events import EventConsumer, Outbox
+from deliberation_service import event_schemas as schemas
+from shared.asyncapi import EventContract
+from shared.events.contract import CheckedConsumer, CheckedOutbox, EventPayload, EventReader
 
 SOURCE = "/doorstep/deliberation"
 
@@ -52,5 +54,44 @@ CONSUMED = {
     "onsite_office.requested": "A ticket asks for an on-site office: opens a case linked to the ticket.",
 }
 
-outbox = Outbox(SOURCE)
-consumer = EventConsumer("deliberation")
+# The payload each event type carries (deliberation_service/event_schemas.py): the outbox refuses any other.
+PAYLOADS: dict[str, type[EventPayload]] = {
+    PROJECT_PROPOSED: schemas.ProjectState,
+    PROJECT_HEARING_SCHEDULED: schemas.ProjectStageChanged,
+    PROJECT_APPROVED: schemas.ProjectStageChanged,
+    PROJECT_REJECTED: schemas.ProjectStageChanged,
+    PROJECT_IMPLEMENTATION_STARTED: schemas.ProjectStageChanged,
+    PROJECT_SUBMITTED_FOR_REVIEW: schemas.ProjectStageChanged,
+    PROJECT_ACCEPTED: schemas.ProjectStageChanged,
+    PROJECT_REWORK_REQUESTED: schemas.ProjectStageChanged,
+    PROJECT_CLOSED: schemas.ProjectStageChanged,
+    PROJECT_PROGRESS_REPORTED: schemas.ProjectProgressReported,
+    PROJECT_UPDATED: schemas.ProjectUpdated,
+    MEETING_SCHEDULED: schemas.MeetingScheduled,
+    MEETING_CLOSED: schemas.MeetingClosed,
+    MOTION_DECIDED: schemas.MotionDecided,
+    REVIEW_COMPLETED: schemas.ReviewCompleted,
+    ONSITE_OFFICE_OPENED: schemas.OnsiteOfficeOpened,
+    ONSITE_OFFICE_COMMITMENT_MADE: schemas.OnsiteOfficeCommitmentMade,
+    ONSITE_OFFICE_COMMITMENT_FULFILLED: schemas.OnsiteOfficeCommitmentFulfilled,
+    ONSITE_OFFICE_RESOLVED: schemas.OnsiteOfficeResolved,
+}
+# What the handlers read of each consumed event: payloads are parsed through these first.
+READERS: dict[str, type[EventReader]] = {
+    "station.created": schemas.StationRead,
+    "station.updated": schemas.StationRead,
+    "onsite_office.requested": schemas.OnsiteOfficeRequestedRead,
+}
+
+outbox = CheckedOutbox(SOURCE, PAYLOADS)
+consumer = CheckedConsumer("deliberation", READERS)
+
+CONTRACT = EventContract(
+    service="deliberation",
+    title="Deliberation service",
+    source=SOURCE,
+    produces=PAYLOADS,
+    consumes=READERS,
+    descriptions=PUBLISHED,
+    consumer_descriptions=CONSUMED,
+)

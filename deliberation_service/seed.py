@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,8 +44,9 @@ from deliberation_service.stations.models import DEFAULT_TIME_ZONE, StationCopy
 from shared.auth import Principal
 from shared.database import Database
 from shared.ids import stable_id, utcnow
+from shared.localtime import LOCAL_TIME_ZONE
 
-SHANGHAI = ZoneInfo(DEFAULT_TIME_ZONE)
+SHANGHAI = LOCAL_TIME_ZONE
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -147,7 +148,7 @@ class Story:
         self.now = max(self.now, moment)
         return self.now
 
-    async def propose(self, data: dict, *, by_resident: int | None = None, publish: bool = True) -> None:
+    async def propose(self, data: dict[str, Any], *, by_resident: int | None = None, publish: bool = True) -> None:
         principal = self.station.resident(by_resident) if by_resident is not None else self.staff
         body = ProjectCreate(station_id=self.station.id, **data)
         await projects.propose_project(self.session, body, principal, now=self.now, project_id=self.project_id)

@@ -28,10 +28,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as `python deploy/stack.py`: the kernel's helpers are importable
+    sys.path.insert(0, str(ROOT))
+
+from shared.server import INSTANCE_ENV, INSTANCE_HEADER, PortBusy, require_free_port  # noqa: E402
+
 SERVICES = {"catalog": 8001, "ticket": 8002, "deliberation": 8003, "evaluation": 8004, "notification": 8005}
 GATEWAY_PORT = 8000
 
@@ -48,12 +54,16 @@ class Stack:
     state_directory: Path = ROOT / "var" / "stack"
     extra_environment: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # One nonce per process started: each echoes its own (shared/server.py), so a readiness answer from
+    # another system on the same port is never taken for ours.
+    instances: dict[str, str] = field(default_factory=dict)
 
     def database_name(self, service: str) -> str:
         return f"{self.database_prefix}_{service}"
 
     def environment(self, service: str) -> dict[str, str]:
         environment = {**os.environ, "PYTHONPATH": str(ROOT), **self.extra_environment}
+        environment[INSTANCE_ENV] = self.instances.setdefault(service, uuid.uuid4().hex)
         if service == "gateway":
             environment["GATEWAY_MODE"] = "distributed"
             environment["GATEWAY_RATE_LIMIT_REDIS_URL"] = self.redis_url
@@ -158,8 +168,13 @@ class Stack:
                 raise RuntimeError(f"{name} exited with {process.returncode}; see {self.state_directory}/{name}.log")
             try:
                 with urllib.request.urlopen(self.url(name) + "/readyz", timeout=2) as response:
+                    answered_by = response.headers.get(INSTANCE_HEADER.decode())
+                    if name in self.instances and answered_by != self.instances[name]:
+                        raise NotOurs(name, self.url(name))
                     if response.status == 200:
                         return
+            except NotOurs:
+                raise
             except Exception as error:
                 last = repr(error)
             time.sleep(0.2)
@@ -175,7 +190,13 @@ class Stack:
                 check=True,
             )
 
+    def check_ports_free(self) -> None:
+        """`PortBusy` naming the first taken port (another `make run` or `make up`?), before anything starts."""
+        for port in [self.gateway_port, *self.ports.values()]:
+            require_free_port("127.0.0.1", port)
+
     def up(self, *, seed: bool = False) -> None:
+        self.check_ports_free()
         asyncio.run(self.create_databases())
         self.migrate()
         for service in self.ports:
@@ -191,6 +212,14 @@ class Stack:
     def down(self) -> None:
         for name in ["gateway", *self.ports]:
             self.stop(name)
+
+
+class NotOurs(RuntimeError):
+    def __init__(self, name: str, url: str) -> None:
+        super().__init__(
+            f"{name}: another process answers at {url}, not the one this stack started (it could not take "
+            "the port). Stop the other system (`make down`, or Ctrl-C where `make run` runs) and start again."
+        )
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -261,8 +290,15 @@ def main() -> None:
         _stop_from_pid_files(stack.state_directory)
         return
     _stop_from_pid_files(stack.state_directory)
-    ensure_redis(stack.redis_url)
-    stack.up(seed=not arguments.no_seed)
+    try:
+        stack.check_ports_free()  # before Redis, databases or migrations: a busy port is said at once
+        ensure_redis(stack.redis_url)
+        stack.up(seed=not arguments.no_seed)
+    except PortBusy:
+        raise
+    except (NotOurs, RuntimeError, TimeoutError) as error:
+        stack.down()
+        raise SystemExit(f"error: {error}") from error
     print(json.dumps({"gateway": stack.url(), **{name: stack.url(name) for name in stack.ports}}, indent=2))
     print(f"logs in {stack.state_directory}; stop with `make down`")
 

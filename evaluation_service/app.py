@@ -15,13 +15,13 @@ from evaluation_service import events
 from evaluation_service.invitations.router import router as invitations_router
 from evaluation_service.page.ratelimit import RatingGuard
 from evaluation_service.page.router import router as page_router
-from evaluation_service.privacy.retention import Anonymiser, anonymise_command
+from evaluation_service.privacy.retention import anonymise_command, retention_pass
 from evaluation_service.ratings.router import router as ratings_router
 from evaluation_service.reports.router import router as reports_router
 from evaluation_service.seed import seed_demo
 from evaluation_service.settings import EvaluationSettings, use_settings
+from shared.clock import clock_of
 from shared.events import EventBus
-from shared.ids import utcnow
 from shared.periodic import PeriodicTask
 from shared.service import ServiceDefinition
 from shared.service import create_app as create_service_app
@@ -40,10 +40,10 @@ def configure(app: FastAPI) -> None:
 
 def _run_retention(app: FastAPI, settings: EvaluationSettings) -> None:
     """The retention pass runs in the app's lifespan (tests set `app.state.clock` to control it)."""
-    anonymiser = Anonymiser(
+    anonymiser = retention_pass(
         app.state.runtime.database,
         settings.personal_data_retention_days,
-        lambda: getattr(app.state, "clock", utcnow)(),
+        lambda: clock_of(app)(),
     )
     app.state.anonymiser = anonymiser
     retention = PeriodicTask(
@@ -74,6 +74,7 @@ definition = ServiceDefinition(
     consumer=events.consumer,
     published_events=events.PUBLISHED,
     consumed_events=events.CONSUMED,
+    event_contract=events.CONTRACT,
     default_port=8004,
     configure_app=configure,
     seed=seed_demo,

@@ -1,3 +1,9 @@
-from shared.database import declarative_base
+from sqlalchemy.orm import DeclarativeBase
 
-Base = declarative_base()
+from shared.database import new_metadata
+
+
+class Base(DeclarativeBase):
+    """This service's tables, named by the shared constraint naming convention."""
+
+    metadata = new_metadata()

@@ -1,6 +1,8 @@
 """Every event the evaluation service publishes or consumes, declared in one place."""
 
-from shared.events import EventConsumer, Outbox
+from evaluation_service import event_schemas as schemas
+from shared.asyncapi import EventContract
+from shared.events.contract import CheckedConsumer, CheckedOutbox, EventPayload, EventReader
 
 SOURCE = "/doorstep/evaluation"
 
@@ -39,5 +41,38 @@ CONSUMED = {
     "review.completed": "Records the residents' ratings from a project's review meeting.",
 }
 
-outbox = Outbox(SOURCE)
-consumer = EventConsumer("evaluation")
+# The payload each event type carries (evaluation_service/event_schemas.py): the outbox refuses any other.
+PAYLOADS: dict[str, type[EventPayload]] = {
+    INVITATION_CREATED: schemas.InvitationIssued,
+    INVITATION_RENEWED: schemas.InvitationIssued,
+    EVALUATION_SUBMITTED: schemas.EvaluationSubmitted,
+    RESIDENT_CODE_ISSUED: schemas.RatingCodeIssued,
+    FOLLOW_UP_RECORDED: schemas.FollowUpRecorded,
+    APPEAL_RAISED: schemas.AppealRaised,
+    APPEAL_DECIDED: schemas.AppealDecided,
+}
+# What the handlers read of each consumed event: payloads are parsed through these first.
+READERS: dict[str, type[EventReader]] = {
+    "ticket.closed": schemas.TicketClosedRead,
+    "station.created": schemas.StationRead,
+    "station.updated": schemas.StationRead,
+    "staff.created": schemas.StaffRead,
+    "staff.updated": schemas.StaffRead,
+    "staff.removed": schemas.StaffRead,
+    "department.created": schemas.DepartmentRead,
+    "department.updated": schemas.DepartmentRead,
+    "review.completed": schemas.ReviewCompletedRead,
+}
+
+outbox = CheckedOutbox(SOURCE, PAYLOADS)
+consumer = CheckedConsumer("evaluation", READERS)
+
+CONTRACT = EventContract(
+    service="evaluation",
+    title="Evaluation service",
+    source=SOURCE,
+    produces=PAYLOADS,
+    consumes=READERS,
+    descriptions=PUBLISHED,
+    consumer_descriptions=CONSUMED,
+)

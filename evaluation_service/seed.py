@@ -26,10 +26,11 @@ import random
 import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -125,7 +126,7 @@ class DemoStation:
 class Weighted:
     """Keys to draw with the given weights."""
 
-    def __init__(self, weights: dict[Any, float]) -> None:
+    def __init__(self, weights: Mapping[Any, float]) -> None:
         self.keys = list(weights)
         self.cumulative = list(itertools.accumulate(weights.values()))
         self.total = self.cumulative[-1]
@@ -156,10 +157,10 @@ class Draws:
     def weighted(self, table: Weighted) -> Any:
         return table.keys[bisect.bisect(table.cumulative, self.random() * table.total)]
 
-    def uuid(self) -> uuid.UUID:
+    def uuid(self) -> UUID:
         return uuid.UUID(int=self._bits(128), version=4)
 
-    def uuid7(self, moment: datetime) -> uuid.UUID:
+    def uuid7(self, moment: datetime) -> UUID:  # `UUID`: in this class `uuid` names the method above
         """A time-ordered id for ``moment``, as the services make them (the inbox pages in id order)."""
         bits = self._bits(74)
         return uuid.UUID(int=int(moment.timestamp() * 1000) << 80 | _UUID7 | (bits >> 62) << 64 | (bits & _LOW62))
@@ -413,7 +414,7 @@ def _fallback_team(station_id: uuid.UUID, subdistrict: str | None, community: st
 async def demo_stations(session: AsyncSession) -> list[DemoStation]:
     """The stations and active station staff this service knows from the catalogue; the report's stations
     when it knows none."""
-    copies = (
+    copies: Sequence[tuple[uuid.UUID, uuid.UUID | None, str, uuid.UUID, str | None]] = (
         await session.execute(
             sa.select(
                 StationCopy.id,
@@ -442,7 +443,8 @@ async def demo_stations(session: AsyncSession) -> list[DemoStation]:
         .order_by(StaffCopy.id)
     )
     for staff_id, role, station_id in staff.all():
-        roles[station_id][role or ""].append(staff_id)
+        if station_id is not None:  # always: the query keeps staff placed at a station
+            roles[station_id][role or ""].append(staff_id)
     stations = []
     for station_id, community_id, community_name, subdistrict_id, subdistrict_name in copies:
         known = roles.get(station_id, {})
@@ -469,7 +471,8 @@ async def demo_departments(session: AsyncSession) -> tuple[list[DepartmentChoice
         .order_by(StaffCopy.id)
     )
     for staff_id, subdistrict_id in staff.all():
-        reviewers[subdistrict_id].append(staff_id)
+        if subdistrict_id is not None:  # always: the query keeps staff of a subdistrict
+            reviewers[subdistrict_id].append(staff_id)
     return departments, reviewers
 
 
@@ -522,7 +525,8 @@ async def seed_demo(database: Database, *, now: datetime | None = None) -> None:
         for name, table in TABLES:
             items = rows[name]
             for start in range(0, len(items), _CHUNK):
-                await connection.execute(table.insert(), items[start : start + _CHUNK])
+                # A declarative class's __table__ is typed as a FromClause; these are Tables.
+                await connection.execute(cast(sa.Table, table).insert(), items[start : start + _CHUNK])
         if database.is_sqlite:
             await connection.exec_driver_sql("PRAGMA cache_size=-2000")
     logger.info(

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
+from starlette.staticfiles import StaticFiles
 
 from gateway import openapi
 from gateway.identity.router import router as identity_router
@@ -17,19 +20,34 @@ from gateway.proxy import EdgeLimits, GatewayProxy
 from gateway.routes import SERVICES
 from gateway.settings import GatewaySettings
 from gateway.upstream import HttpUpstream, Upstream
+from shared import asyncapi
 from shared.auth import TokenVerifier
 from shared.errors import install_problem_handlers
 from shared.metrics import metrics_router
 from shared.middleware import RequestContextMiddleware
 from shared.operation_ids import route_operation_id
 from shared.ratelimit import RateLimits
-from shared.tracing import configure_tracing
+from shared.tracing import FASTAPI_TELEMETRY, configure_tracing
 
 DESCRIPTION = """Shanghai Pudong's doorstep service stations (家门口服务站): 1,285 stations across 36
 subdistricts. Stations and their three lists, residents' tickets under the three responsibility rules,
 projects through the three meetings, and residents' evaluations of social workers.
 
 Errors are RFC 9457 `application/problem+json`. Authenticate with a bearer token."""
+
+EVENTS_DESCRIPTION = """The CloudEvents 1.0 (structured JSON) the services exchange over RabbitMQ, merged from
+every service's own `/asyncapi.json`. A channel is an event type, the routing key on the topic exchange;
+its message's payload is the CloudEvent's `data` as its producer publishes it. `send` operations name the
+producer, `receive` operations each consumer and (`x-reader`) the fields it reads. District systems receive
+the same events through signed webhooks."""
+
+
+DOCS_ASSETS = "/docs/assets"
+
+
+def swagger_assets() -> str:
+    """The folder of Swagger UI's bundled script and stylesheet, as the fastapi-swagger package ships it."""
+    return str(resources.files("fastapi_swagger") / "resources")
 
 
 def http_upstreams(settings: GatewaySettings) -> dict[str, Upstream]:
@@ -86,6 +104,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=route_operation_id,
+        telemetry=FASTAPI_TELEMETRY,  # the server span is RequestContextMiddleware's (shared/tracing.py)
     )
     control.state.settings = settings
     control.state.token_verifier = verifier
@@ -142,11 +161,41 @@ def create_app(
             return JSONResponse(result)
         return JSONResponse(merged_document)
 
+    merged_events: dict[str, Any] = {}
+
+    @control.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_document() -> JSONResponse:
+        """Every service's events in one AsyncAPI 3.0 document, merged as /openapi.json is."""
+        if not merged_events:
+            documents: dict[str, dict[str, Any]] = {}
+            for name in SERVICES:
+                try:
+                    status, document = await upstreams[name].get_json(
+                        "/asyncapi.json", settings.readiness_timeout_seconds
+                    )
+                except Exception:
+                    continue
+                if status == 200 and isinstance(document, dict):
+                    documents[name] = document
+            result = asyncapi.merge(documents, title="Doorstep service stations events", description=EVENTS_DESCRIPTION)
+            if len(documents) == len(SERVICES):
+                merged_events.update(result)  # cache only a complete document
+            return JSONResponse(result)
+        return JSONResponse(merged_events)
+
+    # Swagger UI's script, stylesheet and icon come from the gateway itself (the fastapi-swagger package
+    # ships them), never from a CDN: /docs works offline and behind a firewall. A mount, out of the schema.
+    control.mount(DOCS_ASSETS, StaticFiles(directory=swagger_assets()), name="docs-assets")
+
     @control.get("/docs", include_in_schema=False)
     async def docs(request: Request) -> Any:
-        from fastapi.openapi.docs import get_swagger_ui_html
-
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Doorstep API")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Doorstep API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
 
     control.openapi_url = None
 

@@ -133,6 +133,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--var", type=Path, default=Path("var"))
     parser.add_argument("--no-seed", action="store_true")
     arguments = parser.parse_args(argv)
+    # Before the demo data is built: a busy port (another `make run` still serving) is refused at once.
+    from shared.server import require_free_port
+
+    require_free_port(arguments.host, arguments.port)
     settings = GatewaySettings(mode=Mode.embedded)
     configure_logging("embedded", settings.log_level, json_output=settings.log_json)
     system = build(arguments.var, gateway_settings=settings, seed=not arguments.no_seed)

@@ -219,14 +219,11 @@ class HttpUpstream:
                     timeout=aiohttp.ClientTimeout(total=None, connect=self.timeout.connect),
                 ) as response,
             ):
-                start = {
-                    "type": "http.response.start",
-                    "status": response.status,
-                    "headers": [
-                        (name.lower(), value) for name, value in response.raw_headers if name.lower() not in HOP_BY_HOP
-                    ],
-                }
-                if is_event_stream(start["headers"]):
+                answer_headers = [
+                    (name.lower(), value) for name, value in response.raw_headers if name.lower() not in HOP_BY_HOP
+                ]
+                start = {"type": "http.response.start", "status": response.status, "headers": answer_headers}
+                if is_event_stream(answer_headers):
                     deadline.reschedule(None)
                 length = response.content_length
                 if length is not None and length <= BUFFER_LIMIT:
@@ -244,7 +241,7 @@ class HttpUpstream:
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-                if is_event_stream(start["headers"]):
+                if is_event_stream(answer_headers):
                     # A live stream ends only when one side goes: when the client does, close the service's
                     # stream too (the server drops writes to a gone client silently, so nothing else would).
                     await _relay_until_disconnect(relay(), receive)
@@ -287,8 +284,8 @@ async def _relay_until_disconnect(relay: Coroutine[Any, Any, None], receive: Rec
         for task in (relaying, watching):
             task.cancel()
         await asyncio.gather(relaying, watching, return_exceptions=True)
-    if relaying.done() and not relaying.cancelled() and relaying.exception() is not None:
-        raise relaying.exception()  # type: ignore[misc]
+    if relaying.done() and not relaying.cancelled() and (error := relaying.exception()) is not None:
+        raise error
 
 
 async def _read_body(receive: Receive, max_body: int) -> bytes:

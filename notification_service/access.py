@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from notification_service.settings import NotificationSettings
-from shared.auth import STATION_STAFF, Principal, Role
+from shared.auth import STATION_STAFF, Principal, Role, claim_id
 from shared.errors import Forbidden, Unauthorized
 
 # --- webhooks ---------------------------------------------------------------------------------------------
@@ -70,19 +70,12 @@ class SmsLogScope:
     community_id: uuid.UUID | None
 
 
-def _claim_id(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
 def sms_log_scope(principal: Principal) -> SmsLogScope:
     if principal.is_district_admin:
         return SmsLogScope(None, None)
     if principal.has_role(*STATION_STAFF):
-        station = _claim_id(principal.station_id)
-        community = _claim_id(principal.community_id) if principal.has_role(Role.secretary) else None
+        station = claim_id(principal.station_id)
+        community = claim_id(principal.community_id) if principal.has_role(Role.secretary) else None
         return SmsLogScope([station] if station else [], community)
     raise Forbidden("Only the station's staff and district administrators read the SMS log.", code="role_required")
 

@@ -70,6 +70,7 @@ definition = ServiceDefinition(
     consumer=events.consumer,
     published_events=events.PUBLISHED,
     consumed_events=events.CONSUMED,
+    event_contract=events.CONTRACT,
     default_port=8005,
     configure_app=configure,
 )

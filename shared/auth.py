@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 import jwt
+from cachetools import TLRUCache
 from fastapi import Depends, Request
 
 from shared.errors import Forbidden, Unauthorized
@@ -80,7 +82,21 @@ class Principal:
         )
 
 
+def claim_id(value: str | None) -> uuid.UUID | None:
+    """A scope claim of the token (`station_id`, `community_id`, `subdistrict_id`, `department_id`) as an
+    id. A missing or malformed claim is None: it scopes to nothing, so a query filtered by it matches no
+    row, and the request is never failed by it."""
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
 VERIFIED_TOKENS_KEPT = 10_000
+# How long a verified token is trusted without a new signature check, at most (never past its `exp`).
+VERIFIED_TOKEN_SECONDS = 300.0
 
 logger = logging.getLogger("shared.auth")
 
@@ -165,11 +181,25 @@ class JwksKeys:
         return key
 
 
+def _expiry(claims: dict[str, Any]) -> float:
+    expires = claims.get("exp")
+    return float(expires) if isinstance(expires, int | float) and not isinstance(expires, bool) else -math.inf
+
+
 class TokenVerifier:
-    def __init__(self, settings: CommonSettings) -> None:
+    def __init__(
+        self,
+        settings: CommonSettings,
+        *,
+        kept: int = VERIFIED_TOKENS_KEPT,
+        kept_seconds: float = VERIFIED_TOKEN_SECONDS,
+        clock: Callable[[], float] = time.time,
+        leeway_seconds: float = 30,
+    ) -> None:
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         self._secret = settings.jwt_secret
+        self.leeway_seconds = leeway_seconds  # clock skew forgiven between the issuer and us
         self.jwks = (
             JwksKeys(
                 settings.jwt_jwks_url,
@@ -179,21 +209,23 @@ class TokenVerifier:
             if settings.jwt_jwks_url
             else None
         )
-        self._verified: OrderedDict[str, Principal] = OrderedDict()
+        # Verified tokens, least recently used evicted past `kept`; each entry lives `kept_seconds` at most
+        # and never past the token's own `exp` (the clock is wall time, like `exp`). cachetools' caches are
+        # not thread-safe and `verify` runs in worker threads too, hence the lock.
+        self._verified: TLRUCache[str, Principal] = TLRUCache(
+            maxsize=kept,
+            ttu=lambda _token, principal, now: min(now + kept_seconds, _expiry(principal.claims)),
+            timer=clock,
+        )
+        self._verified_lock = threading.Lock()
 
     def _remembered(self, token: str) -> Principal | None:
-        principal = self._verified.get(token)
-        if principal is not None and principal.claims.get("exp", 0) > time.time():
-            return principal
-        return None
+        with self._verified_lock:
+            return self._verified.get(token)
 
     def _remember(self, token: str, principal: Principal) -> Principal:
-        self._verified[token] = principal
-        while len(self._verified) > VERIFIED_TOKENS_KEPT:
-            try:
-                self._verified.popitem(last=False)
-            except KeyError:  # emptied by another thread
-                break
+        with self._verified_lock:
+            self._verified[token] = principal  # an already expired entry is not stored
         return principal
 
     async def verify_async(self, token: str) -> Principal:
@@ -227,7 +259,7 @@ class TokenVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "sub", "iss", "aud"]},
-                leeway=30,
+                leeway=self.leeway_seconds,
             )
         except jwt.ExpiredSignatureError as error:
             raise Unauthorized("The token has expired.", code="token_expired") from error
@@ -277,7 +309,8 @@ def bearer_token(request: Request) -> str | None:
 
 
 def _verifier(request: Request) -> TokenVerifier:
-    return request.app.state.token_verifier
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier
 
 
 def principal_of(request: Request) -> Principal | None:
@@ -307,7 +340,7 @@ async def current_principal(principal: Principal | None = Depends(optional_princ
     return principal
 
 
-def require_roles(*roles: str) -> Callable[..., Principal]:
+def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits only callers holding one of `roles`."""
 
     async def check(principal: Principal = Depends(current_principal)) -> Principal:

@@ -18,6 +18,15 @@ Semantics (all intervals are half-open ``[opens, closes)``):
 The arithmetic is exact to the microsecond (``timedelta``); the minute-based helpers convert at the edge.
 Work is proportional to the number of days spanned (a handful of time-zone conversions per day), never
 to the number of minutes.
+
+Why this is in the kernel: it knows no domain. It is a week of opening periods and dated exceptions in a
+time zone, with arithmetic over them (is it open, next opening, working minutes between two instants,
+add working minutes); no word of stations, tickets or deadlines is in it. Two services use it for their
+own rules: the catalogue for a station's opening hours (open now, the HSDS schedule) and the ticket
+service for business-hours SLA clocks. Each keeps its data and its rules (the catalogue owns the hours
+and publishes them in `station.*` events; the ticket service keeps a copy and decides what a deadline
+is); only this arithmetic is shared, so both read the same hours the same way, DST and split days
+included. Moving it into one service would make the other import that service or keep a second copy.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from shared.localtime import LOCAL_TIME_ZONE_NAME
+
 __all__ = [
     "DEFAULT_TIME_ZONE",
     "MAX_ADD_SPAN_DAYS",
@@ -41,7 +52,7 @@ __all__ = [
     "WeeklyPeriod",
 ]
 
-DEFAULT_TIME_ZONE: Final = "Asia/Shanghai"
+DEFAULT_TIME_ZONE: Final = LOCAL_TIME_ZONE_NAME
 SEARCH_HORIZON_DAYS: Final = 366  # how far ``next_opening`` / ``current_period_end`` look ahead
 MAX_ADD_SPAN_DAYS: Final = 100 * 366  # bounds the work of one ``add_working_*`` call
 

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.database import table_of
 from shared.errors import Conflict, Problem, problem_response
 
 IF_MATCH = "If-Match"
@@ -57,7 +58,7 @@ class Versioned:
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+        return {"version_id_col": table_of(cls).c.version}
 
 
 # --- the version an answer shows -------------------------------------------------------------------------
@@ -213,6 +214,7 @@ def install_conditional_requests(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         return document_conditional_requests(generate_openapi())  # idempotent: the document is cached
 
+    # Replacing the method is FastAPI's documented way to extend the schema; mypy refuses method assignment.
     app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(StaleDataError)

@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+import sqlalchemy.ext.asyncio
+from sqlalchemy import JSON, DateTime, MetaData, Table, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -84,12 +85,27 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(error, OperationalError | InterfaceError | PoolTimeoutError | ConnectionError | OSError)
 
 
+def affected_rows(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an INSERT, UPDATE or DELETE touched: `session.execute` types every result as a `Result`, but a
+    DML statement's is a `CursorResult`, which counts them."""
+    return cast(CursorResult[*tuple[Any, ...]], result).rowcount
+
+
+def table_of(mapped: Any) -> Table:
+    """The Table of a mapped class or row: declarative classes type `__table__` as any FromClause, and a
+    mixin that only meets its table in a subclass does not know it at all."""
+    table: Table = mapped.__table__
+    return table
+
+
 # An unreachable database (host down, packets dropped) must fail a request well within the gateway's
 # upstream timeout, so the client gets a 503 to retry instead of a hang; asyncpg waits 60 s by default.
 CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    # Looked up at each call: the SQLAlchemy instrumentation, once tracing is on, wraps this function.
+    create_async_engine = sqlalchemy.ext.asyncio.create_async_engine
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo)
         _configure_sqlite(engine.sync_engine)

@@ -366,6 +366,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             app.openapi_schema = document_problems(generate_openapi())
         return app.openapi_schema
 
+    # Replacing the method is FastAPI's documented way to extend the schema; mypy refuses method assignment.
     app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(Problem)

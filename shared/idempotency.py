@@ -27,10 +27,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import sqlalchemy as sa
 from fastapi import Depends, Header, Request, Response
@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import optional_principal
 from shared.conditional import declared_version
 from shared.context import current_request_id
-from shared.database import Database, UTCDateTime, new_metadata
+from shared.database import Database, UTCDateTime, affected_rows, new_metadata
 from shared.errors import Conflict, Unprocessable
 from shared.ids import utcnow
 
@@ -252,7 +252,7 @@ def idempotent(caller: Caller = token_subject, on_replay: OnReplay | None = None
     """The route dependency (`dependencies=[idempotent(...)]`); `caller` scopes the keys."""
     from shared.service import SessionDep  # the request's own session: the claim commits with the change
 
-    session_dependency = SessionDep.__metadata__[0]  # the same dependency, so FastAPI gives the same session
+    session_dependency = get_args(SessionDep)[1]  # the same dependency, so FastAPI gives the same session
 
     async def idempotency(
         request: Request,
@@ -287,7 +287,7 @@ Idempotent = idempotent()
 class IdempotentRoute(APIRoute):
     """Stores an idempotent route's answer in its claim (same transaction) and sends replays."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
@@ -309,7 +309,7 @@ async def purge(database: Database, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - WINDOW
     async with database.transaction() as session:
         result = await session.execute(sa.delete(idempotency_record).where(idempotency_record.c.created_at < cutoff))
-    count = result.rowcount or 0  # type: ignore[attr-defined]
+    count = affected_rows(result)
     if count:
         logger.info("idempotency records purged", extra={"count": count})
     return count

@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_datetime
 
+from shared.localtime import LOCAL_TIME_ZONE_NAME
+
 DEFAULT_LANGUAGE = "zh-CN"
 LANGUAGES = ("zh-CN", "en")
 # What babel negotiates among: every Chinese tag falls back to zh_CN, every English one to en.
 _AVAILABLE = ("zh_CN", "zh", "en")
 _BY_LOCALE = {"zh_CN": "zh-CN", "zh": "zh-CN", "en": "en"}
 _MAX_TAGS = 20
-DEFAULT_TIME_ZONE = "Asia/Shanghai"
+DEFAULT_TIME_ZONE = LOCAL_TIME_ZONE_NAME
 
 # The current request's language, for answers built away from the request (the body-limit refusals).
 language_var: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import tracing
@@ -106,7 +105,8 @@ def header_values(scope: Scope, name: bytes) -> list[str]:
 
 
 def first_header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for key, value in headers:
         if key == name:
             return value
     return None
@@ -235,6 +235,7 @@ class RequestContextMiddleware:
         self.trusted = TrustedProxies(trusted_proxies if trusted_proxies is not None else ())
         self.max_body_bytes = max_body_bytes
         self.body_allowances = tuple(body_allowances)
+        self._traced = tracing.ServerSpans(self._serve, service)
 
     def body_limit(self, scope: Scope) -> int | None:
         """`max_body_bytes`, or more on a route with a larger allowance (a file upload)."""
@@ -244,6 +245,19 @@ class RequestContextMiddleware:
             if scope["method"] == allowance.method and allowance.path.match(scope["path"]):
                 return max(self.max_body_bytes, allowance.max_bytes)
         return self.max_body_bytes
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_named(message: Message) -> None:
+            if message["type"] == "http.response.start":  # routed by now: the span takes the route's name
+                route = route_template(scope)
+                tracing.name_server_span(scope, f"{scope['method']} {route}", route)
+            await send(message)
+
+        limit = self.body_limit(scope)
+        if limit is not None:
+            await limit_body(self.app, scope, receive, send_named, limit)
+        else:
+            await self.app(scope, receive, send_named)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -289,15 +303,7 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         method = scope["method"]
         try:
-            with tracing.span(f"{method} {scope['path']}", SpanKind.SERVER, traceparent, self.service) as span:
-                limit = self.body_limit(scope)
-                if limit is not None:
-                    await limit_body(self.app, scope, receive, send_with_id, limit)
-                else:
-                    await self.app(scope, receive, send_with_id)
-                if span is not None:
-                    span.update_name(f"{method} {route_template(scope)}")
-                    span.set_attribute("http.response.status_code", status)
+            await self._traced(scope, receive, send_with_id)  # the server span, when tracing is on
         finally:
             request_id_var.reset(request_token)
             correlation_id_var.reset(correlation_token)

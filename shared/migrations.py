@@ -85,6 +85,8 @@ def run_env(target_metadata: MetaData | list[MetaData]) -> None:
     config = context.config
     service_name = config.attributes.get("service_name") or config.get_main_option("service_name")
     url = config.get_main_option("sqlalchemy.url")
+    if not service_name or not url:  # both set by alembic_config
+        raise RuntimeError("alembic needs the options service_name and sqlalchemy.url")
     options: dict[str, Any] = {
         "target_metadata": target_metadata,
         "version_table": version_table(service_name),

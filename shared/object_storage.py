@@ -126,7 +126,8 @@ class S3Storage:
                 return None
             raise
         with answer["Body"] as body:
-            return body.read()
+            data: bytes = body.read()
+            return data
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         await asyncio.to_thread(

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from fastapi import Query
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
+from typing_extensions import TypeForm
 
 from shared.errors import Unprocessable
 
@@ -33,7 +34,7 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null on the last.")
 
     @classmethod
-    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+    def model_parametrized_name(cls, params: tuple[TypeForm[Any], ...]) -> str:
         # `TicketReadPage`, name and title alike, rather than `Page_TicketRead_` titled `Page[TicketRead]`.
         item = getattr(params[0], "__name__", None) if len(params) == 1 else None
         return f"{item}Page" if item else super().model_parametrized_name(params)
@@ -98,7 +99,8 @@ def _python_type(expression: Any) -> type:
     kind = expression.type
     kind = getattr(kind, "impl_instance", kind)  # a TypeDecorator (UTCDateTime): its underlying type
     try:
-        return kind.python_type
+        python_type: type = kind.python_type
+        return python_type
     except NotImplementedError:
         return str
 

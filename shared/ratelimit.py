@@ -88,7 +88,9 @@ class RateLimits:
             if self.redis_url:
                 url = self.redis_url if self.redis_url.startswith("async+") else "async+" + self.redis_url
                 # redis-py's asyncio client (coredis, the library's default, pins an old `packaging`).
-                self._storage = storage_from_string(url, implementation="redispy", key_prefix=self.key_prefix)
+                storage = storage_from_string(url, implementation="redispy", key_prefix=self.key_prefix)
+                assert isinstance(storage, Storage)  # an `async+` URL gives an asyncio storage
+                self._storage = storage
             else:
                 self._storage = MemoryStorage()
             self._strategy = SlidingWindowCounterRateLimiter(self._storage)

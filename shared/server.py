@@ -12,7 +12,10 @@ believe any loopback peer; the kernel middleware and the gateway believe only `t
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
+import socket
 from typing import Any
 
 import uvicorn
@@ -35,6 +38,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     header_timeout_seconds: float = 10.0
     max_header_bytes: int = 16_384
 
+    # Narrows BaseTransport to Transport exactly as uvicorn's own HttpToolsProtocol does (with the same ignore).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._header_bytes = 0
@@ -114,5 +118,71 @@ def config(app: Any, settings: CommonSettings, host: str, port: int, **overrides
     return uvicorn.Config(app, **options)
 
 
+# Set by whoever starts the process (deploy/stack.py): echoed on every response, so the starter can tell
+# its own process from another one answering on the same port.
+INSTANCE_ENV = "DOORSTEP_INSTANCE_ID"
+INSTANCE_HEADER = b"x-doorstep-instance"
+
+
+class PortBusy(SystemExit):
+    """The port is taken: said plainly on stderr, and the process exits with status 1 before serving."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        super().__init__(port_busy_message(host, port))
+
+
+def port_busy_message(host: str, port: int) -> str:
+    return (
+        f"error: port {port} on {host} is already in use, so nothing was started. Another `make run` or "
+        f"`make up` may still be serving it: stop it (Ctrl-C in its terminal, or `make down`), or find the "
+        f"process with `ss -ltnp 'sport = :{port}'` and end it; or pick other ports "
+        f"(`python -m gateway.embedded --port N`, `python deploy/stack.py up --gateway-port N`)."
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound now; `PortBusy` when another process holds the port (SO_REUSEADDR, as
+    uvicorn sets it, never lets two processes listen on one port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortBusy(host, port) from error
+        raise
+    return sock
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Refuse (`PortBusy`) before any slow start-up work when the port is taken."""
+    bind(host, port).close()
+
+
+class _InstanceHeader:
+    def __init__(self, app: Any, instance: bytes) -> None:
+        self.app, self.instance = app, instance
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_instance(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (INSTANCE_HEADER, self.instance)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_instance)
+
+
 def serve(app: Any, settings: CommonSettings, host: str, port: int) -> None:
-    uvicorn.Server(config(app, settings, host, port)).run()
+    """Serve `app` on host:port; a busy port is refused with a clear message (`PortBusy`)."""
+    sock = bind(host, port)
+    instance = os.environ.get(INSTANCE_ENV)
+    if instance:
+        app = _InstanceHeader(app, instance.encode("latin-1"))
+    uvicorn.Server(config(app, settings, host, port)).run(sockets=[sock])

@@ -14,12 +14,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.asyncapi import EventContract
+from shared.asyncapi import build_document as build_asyncapi
 from shared.auth import TokenVerifier
 from shared.conditional import install_conditional_requests
 from shared.database import Database
@@ -35,7 +37,7 @@ from shared.migrations import database_revision, migration_state, upgrade
 from shared.operation_ids import route_operation_id
 from shared.periodic import PeriodicTask
 from shared.settings import ServiceSettings
-from shared.tracing import configure_tracing
+from shared.tracing import FASTAPI_TELEMETRY, configure_tracing
 
 logger = logging.getLogger("shared.service")
 
@@ -51,6 +53,8 @@ class ServiceDefinition:
     # The event types the service publishes and consumes, declared once (see each service's events.py).
     published_events: dict[str, str] = field(default_factory=dict)
     consumed_events: dict[str, str] = field(default_factory=dict)
+    # The payload models of those events: served as the service's AsyncAPI document at /asyncapi.json.
+    event_contract: EventContract | None = None
     default_port: int = 8000
     description: str = ""
     configure_app: Callable[[FastAPI], None] | None = None
@@ -69,7 +73,7 @@ class ServiceRuntime:
     def __init__(self, definition: ServiceDefinition, settings: ServiceSettings, bus: EventBus | None = None):
         self.definition = definition
         self.settings = settings
-        self.database = Database(settings.async_database_url)
+        self.database = Database(settings.async_database_url, pool_size=settings.database_pool_size)
         self.owns_bus = bus is None
         self.bus: EventBus = bus if bus is not None else self._make_bus(settings)
         self.relay = OutboxRelay(
@@ -165,7 +169,8 @@ class ServiceRuntime:
 
 
 async def runtime(request: Request) -> ServiceRuntime:
-    return request.app.state.runtime
+    service_runtime: ServiceRuntime = request.app.state.runtime
+    return service_runtime
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -203,6 +208,7 @@ def create_app(
         dependencies=[Depends(reject_unstorable_input)],
         # `tickets_create`, not `create_ticket_api_v1_tickets_post`: the names generated clients show.
         generate_unique_id_function=route_operation_id,
+        telemetry=FASTAPI_TELEMETRY,  # the server span is RequestContextMiddleware's (shared/tracing.py)
     )
     app.state.runtime = service_runtime
     app.state.token_verifier = service_runtime.verifier
@@ -219,6 +225,14 @@ def create_app(
     app.include_router(metrics_router(service_runtime.refresh_metrics))
     for router in definition.routers:
         app.include_router(router)
+    if definition.event_contract is not None:
+        asyncapi_document = build_asyncapi(definition.event_contract, exchange=f"{settings.event_namespace}.events")
+
+        @app.get("/asyncapi.json", include_in_schema=False)
+        async def asyncapi() -> dict[str, Any]:
+            """The AsyncAPI 3.0 document of the events this service sends and receives."""
+            return asyncapi_document
+
     if definition.configure_app is not None:
         definition.configure_app(app)
     return app

@@ -91,6 +91,9 @@ class ServiceSettings(CommonSettings):
     """What every service needs. Subclasses set `service_name` and the env prefix."""
 
     database_url: str = ""
+    # Connections each replica may hold (as many again in overflow): replicas × 2 × this must stay under
+    # PostgreSQL's max_connections, with room for migrations and operators.
+    database_pool_size: int = Field(default=10, ge=1, le=100)
     broker_url: str = DEFAULT_BROKER_URL
     # Names the exchange `<namespace>.events` and the queues `<namespace>.<consumer>`; tests use their own.
     event_namespace: str = "doorstep"

@@ -28,7 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shared.database import UTCDateTime
+from shared.database import UTCDateTime, table_of
 from shared.errors import Unprocessable
 from shared.ids import new_id, utcnow
 from shared.pagination import Page, PageParameters, keyset_page
@@ -122,13 +122,13 @@ def _key(row: Synced) -> Any:
 
 def touch(session: AsyncSession, model: type[Synced], ids: Iterable[Any]) -> None:
     """Rows changed by a Core statement (the ORM does not see those): stamp them at commit too."""
-    table = model.__table__  # type: ignore[attr-defined]
+    table = table_of(model)
     _pending(session, table).rows.setdefault(table, set()).update(ids)
 
 
 def record_tombstone(session: AsyncSession | Session, row: Synced, reason: Reason, *, scope: str | None = None) -> None:
     """A tombstone written with this transaction's change number (e.g. `anonymised`)."""
-    table = row.__table__  # type: ignore[attr-defined]
+    table = table_of(row)
     _pending(session, table).tombstones.append(
         {"entity": row.__sync_entity__, "entity_id": _key(row), "reason": reason, "scope": scope}
     )
@@ -140,7 +140,7 @@ def _track(session: Session, _flush_context: Any) -> None:
     for row in chain(session.new, session.dirty, session.deleted):
         if not isinstance(row, Synced):
             continue
-        table = row.__table__  # type: ignore[attr-defined]
+        table = table_of(row)
         pending = _pending(session, table)
         if row in session.deleted:
             pending.tombstones.append(
@@ -343,7 +343,7 @@ async def changes_page(
         )
         .order_by(stones.change_sequence)
     )
-    tombstones: dict[uuid.UUID, str] = {}
+    tombstones: dict[uuid.UUID, Reason] = {}  # the query keeps only the three reasons
     for entity_id, reason in found.all():
         tombstones[entity_id] = reason
     if scope is not None:
@@ -358,7 +358,7 @@ async def changes_page(
         rows=rows,
         tombstones=[
             Tombstone(id=entity_id, reason=reason) for entity_id, reason in tombstones.items() if entity_id not in sent
-        ],  # type: ignore[arg-type]
+        ],
         token=encode_changes(next_token),
         more=more,
     )

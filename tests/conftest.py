@@ -126,15 +126,27 @@ async def running(app: Any) -> AsyncIterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+async def embedded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded system as `make run` starts it (migrated, demo data seeded, at rest), built once per
+    test process; tests get copies of its databases (tests/templates.py)."""
+    from tests.templates import seeded_embedded_template
+
+    return await seeded_embedded_template(tmp_path_factory.mktemp("embedded-template"))
+
+
 @pytest.fixture
-async def embedded(tmp_path: Path) -> AsyncIterator[Any]:
-    """The whole system in one process, as `make run` starts it, on a fresh SQLite directory."""
-    from gateway.embedded import build
+async def embedded(tmp_path: Path, embedded_template: Path) -> AsyncIterator[Any]:
+    """The whole system in one process, as `make run` starts it, on a fresh SQLite directory (a copy of
+    the seeded template)."""
     from gateway.settings import GatewaySettings
+    from tests.templates import build_embedded
 
     # Tests send many requests from one address quickly; the limits have tests of their own.
     unlimited = GatewaySettings(rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0)
-    system = build(tmp_path, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50})
+    system = build_embedded(
+        tmp_path, embedded_template, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50}
+    )
     async with running(system.gateway):
         yield system
 
@@ -155,3 +167,15 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+# Under pytest-xdist (`-n 2 --dist loadgroup`), the tests that start a distributed stack (six processes, each
+# with its PostgreSQL pool) run on one worker, one stack at a time: two at once exhaust PostgreSQL's connections.
+_XDIST_GROUPS = {"tests/faults/": "process-stacks", "tests/integration/test_distributed_stack.py": "process-stacks"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for prefix, group in _XDIST_GROUPS.items():
+            if item.nodeid.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))

@@ -14,6 +14,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: every probe stays bound until all are chosen."""
+    probes = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
 class LocalHttpServer:
     """Serves `routes` on 127.0.0.1:`port`; `stop` then `start` again serves on the same port (a receiver
     that goes down and comes back)."""

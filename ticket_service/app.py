@@ -28,7 +28,7 @@ from ticket_service.handovers.router import router as handovers_router
 from ticket_service.limits import Allowance, BodyLimitMiddleware
 from ticket_service.open311.keys_router import router as api_keys_router
 from ticket_service.open311.router import router as open311_router
-from ticket_service.privacy.retention import Anonymiser, anonymise_command
+from ticket_service.privacy.retention import anonymise_command, retention_pass
 from ticket_service.privacy.router import router as privacy_router
 from ticket_service.reassignment.router import router as reassignment_router
 from ticket_service.reassignment.sweep import AbsentOwnerSweep
@@ -47,28 +47,29 @@ def configure_app(app: FastAPI) -> None:
     """The service's own clock, body limit, the periodic SLA checker and the retention pass (in the app's lifespan)."""
     runtime = app.state.runtime
     settings = runtime.settings
+    if not isinstance(settings, TicketSettings):  # a caller passed the common settings class
+        settings = TicketSettings.model_validate(settings.model_dump())
+        runtime.settings = settings
     app.state.clock = utcnow
     # Attachments: where the files live, and the one route that takes a body larger than JSON's limit.
     files = files_from_settings(settings)
     app.state.attachment_files = files
     upload = Allowance("POST", UPLOAD_PATH, MAX_FORM_BYTES, "file", "attachment_too_large")
-    app.add_middleware(
-        BodyLimitMiddleware, max_bytes=getattr(settings, "max_body_bytes", 64 * 1024), allowances=[upload]
-    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, allowances=[upload])
     checker = SlaChecker(
         runtime.database,
         SlaPolicy(
-            accept_minutes=getattr(settings, "sla_accept_minutes", 30),
-            resolve_minutes=getattr(settings, "sla_resolve_minutes", 1440),
+            accept_minutes=settings.sla_accept_minutes,
+            resolve_minutes=settings.sla_resolve_minutes,
         ),
         lambda: app.state.clock(),
-        interval_seconds=getattr(settings, "sla_check_seconds", 30),
-        batch_size=getattr(settings, "sla_check_batch", 200),
+        interval_seconds=settings.sla_check_seconds,
+        batch_size=settings.sla_check_batch,
     )
     app.state.sla_checker = checker
-    anonymiser = Anonymiser(
+    anonymiser = retention_pass(
         runtime.database,
-        getattr(settings, "personal_data_retention_days", 365),
+        settings.personal_data_retention_days,
         lambda: app.state.clock(),
         files=files,
     )
@@ -76,17 +77,17 @@ def configure_app(app: FastAPI) -> None:
     retention = PeriodicTask(
         "personal-data-retention",
         anonymiser.run_once,
-        interval_seconds=getattr(settings, "retention_check_seconds", 3600),
+        interval_seconds=settings.retention_check_seconds,
     )
     # No open ticket stays with an owner inactive or on leave (a leave that starts later, anything missed).
     absent_owner_sweep = AbsentOwnerSweep(
-        runtime.database, lambda: app.state.clock(), batch_size=getattr(settings, "absent_owner_sweep_batch", 200)
+        runtime.database, lambda: app.state.clock(), batch_size=settings.absent_owner_sweep_batch
     )
     app.state.absent_owner_sweep = absent_owner_sweep
     absent_owners = PeriodicTask(
         "absent-owner-sweep",
         absent_owner_sweep.run_once,
-        interval_seconds=getattr(settings, "absent_owner_sweep_seconds", 300),
+        interval_seconds=settings.absent_owner_sweep_seconds,
     )
     kernel_lifespan = app.router.lifespan_context
 
@@ -95,11 +96,11 @@ def configure_app(app: FastAPI) -> None:
         async with kernel_lifespan(application):
             # A policy row for every category and priority, from the settings (rows set by an admin stay).
             await seed_sla_policies(runtime.database, checker.policy, app.state.clock())
-            if getattr(settings, "sla_checker_enabled", True):
+            if settings.sla_checker_enabled:
                 checker.start()
-            if getattr(settings, "retention_enabled", True):
+            if settings.retention_enabled:
                 retention.start()
-            if getattr(settings, "absent_owner_sweep_enabled", True):
+            if settings.absent_owner_sweep_enabled:
                 absent_owners.start()
             try:
                 yield
@@ -136,6 +137,7 @@ definition = ServiceDefinition(
     consumer=events.consumer,
     published_events=events.PUBLISHED,
     consumed_events=events.CONSUMED,
+    event_contract=events.CONTRACT,
     default_port=8002,
     configure_app=configure_app,
     seed=seed_demo,

@@ -38,7 +38,7 @@ _INSERT = sa.text(
 
 
 async def load(total: int, database_url: str | None = None) -> int:
-    settings = TicketSettings(**({"database_url": database_url} if database_url else {}))
+    settings = TicketSettings(database_url=database_url) if database_url else TicketSettings()
     database = Database(settings.async_database_url)
     try:
         async with database.transaction() as session:

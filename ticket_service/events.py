@@ -1,6 +1,8 @@
 """Every event the ticket service publishes or consumes, declared in one place."""
 
-from shared.events import EventConsumer, Outbox
+from shared.asyncapi import EventContract
+from shared.events.contract import CheckedConsumer, CheckedOutbox, EventPayload, EventReader
+from ticket_service import event_schemas as schemas
 
 SOURCE = "/doorstep/ticket"
 
@@ -54,5 +56,47 @@ CONSUMED = {
     "onsite_office.resolved": "Records the on-site office's outcome on its ticket.",
 }
 
-outbox = Outbox(SOURCE)
-consumer = EventConsumer("ticket")
+# The payload each event type carries (ticket_service/event_schemas.py): the outbox refuses any other.
+PAYLOADS: dict[str, type[EventPayload]] = {
+    TICKET_CREATED: schemas.TicketCreated,
+    TICKET_ASSIGNED: schemas.TicketAssigned,
+    TICKET_ACCEPTED: schemas.TicketAccepted,
+    TICKET_ESCALATED: schemas.TicketEscalated,
+    TICKET_RESOLVED: schemas.TicketResolved,
+    TICKET_REPLIED: schemas.TicketReplied,
+    TICKET_CLOSED: schemas.TicketClosed,
+    TICKET_SLA_BREACHED: schemas.TicketSlaBreached,
+    TICKET_SLA_WARNING: schemas.TicketSlaWarning,
+    TICKET_PRIORITY_CHANGED: schemas.TicketPriorityChanged,
+    ONSITE_OFFICE_REQUESTED: schemas.OnsiteOfficeRequested,
+    TICKET_TRANSFERRED: schemas.TicketTransferred,
+    TICKET_RETURNED: schemas.TicketReturned,
+    TICKET_DUPLICATE_LINKED: schemas.TicketDuplicateLinked,
+    TICKET_PARENT_RESOLVED: schemas.TicketParentResolved,
+    TICKET_BACKSTOP_REQUESTED: schemas.TicketBackstopRequested,
+    TICKET_ATTACHMENT_ADDED: schemas.TicketAttachmentAdded,
+}
+# What the handlers read of each consumed event: payloads are parsed through these first.
+READERS: dict[str, type[EventReader]] = {
+    "station.created": schemas.StationRead,
+    "station.updated": schemas.StationRead,
+    "staff.created": schemas.StaffRead,
+    "staff.updated": schemas.StaffRead,
+    "staff.removed": schemas.StaffRead,
+    "department.created": schemas.DepartmentRead,
+    "department.updated": schemas.DepartmentRead,
+    "onsite_office.resolved": schemas.OnsiteOfficeResolvedRead,
+}
+
+outbox = CheckedOutbox(SOURCE, PAYLOADS)
+consumer = CheckedConsumer("ticket", READERS)
+
+CONTRACT = EventContract(
+    service="ticket",
+    title="Ticket service",
+    source=SOURCE,
+    produces=PAYLOADS,
+    consumes=READERS,
+    descriptions=PUBLISHED,
+    consumer_descriptions=CONSUMED,
+)

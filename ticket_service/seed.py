@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import time, timedelta
+import uuid
+from datetime import date, time, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.database import Database
@@ -80,7 +82,7 @@ DEMO_RESULTS = {
 }
 
 
-async def _wait_for_stations(database: Database, wanted: list, seconds: float) -> list[StationCopy]:
+async def _wait_for_stations(database: Database, wanted: list[uuid.UUID], seconds: float) -> list[StationCopy]:
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
         async with database.sessionmaker() as session:
@@ -100,7 +102,7 @@ def _principal(role: str, station: StationCopy) -> Principal:
     )
 
 
-async def _seed_rota(session, station: StationCopy, today) -> None:
+async def _seed_rota(session: AsyncSession, station: StationCopy, today: date) -> None:
     if await session.scalar(sa.select(RotaPattern.id).where(RotaPattern.station_id == station.id).limit(1)):
         return
     desk = [
@@ -131,7 +133,7 @@ async def _seed_rota(session, station: StationCopy, today) -> None:
             )
 
 
-async def _seed_tickets(session, station: StationCopy, policy: SlaPolicy) -> None:
+async def _seed_tickets(session: AsyncSession, station: StationCopy, policy: SlaPolicy) -> None:
     now = utcnow()
     receptionist = _principal(Role.receptionist, station)
     secretary = _principal(Role.secretary, station)

@@ -6,13 +6,15 @@ import csv
 import io
 import math
 import uuid
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.access import Reader
 from catalog_service.dependencies import Settings, walking_model
+from catalog_service.settings import CatalogSettings
 from catalog_service.stations import repository
 from catalog_service.stations.geography import BoundingBox, GeographyError, coverage, grid_over
 from catalog_service.stations.snapshot import station_snapshot
@@ -58,15 +60,15 @@ class CoverageRead(BaseModel):
 
 
 async def _report(
-    session,
-    settings,
-    points,
-    labels,
-    minutes,
-    speed_kmh,
-    detour_factor,
-    worst_count,
-    area,
+    session: AsyncSession,
+    settings: CatalogSettings,
+    points: list[tuple[float, float]],
+    labels: list[str | None],
+    minutes: float | None,
+    speed_kmh: float | None,
+    detour_factor: float | None,
+    worst_count: int,
+    area: str,
 ) -> CoverageRead:
     if len(points) > settings.coverage_max_points:
         raise Unprocessable(
@@ -129,8 +131,10 @@ async def subdistrict_coverage(
     if subdistrict is None:
         raise NotFound("No such subdistrict.", code="subdistrict_not_found")
     snapshot = await station_snapshot(session)
+    area: BoundingBox | list[tuple[float, float]]
     if subdistrict.boundary:
-        area = [tuple(vertex) for vertex in subdistrict.boundary]
+        # (latitude, longitude) pairs; grid_over checks each vertex
+        area = cast(list[tuple[float, float]], [tuple(vertex) for vertex in subdistrict.boundary])
     else:  # no boundary on file: the box around its stations, with a 500 m margin
         mine = [p for p in snapshot.points if p.subdistrict_id == subdistrict.id]
         if not mine:
@@ -208,7 +212,9 @@ async def csv_coverage(
         raise Unprocessable("The file is not UTF-8.", field="body", code="not_utf8") from error
     # newline="": the csv module splits lines itself, so \r and \r\n endings (Excel) parse too.
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    points, labels, errors = [], [], []
+    points: list[tuple[float, float]] = []
+    labels: list[str | None] = []
+    errors: list[dict[str, Any]] = []
     try:
         missing = {"latitude", "longitude"} - set(reader.fieldnames or [])
         if missing:

@@ -140,7 +140,7 @@ def parse_list(text: str) -> list[str]:
 
 def rows_of(
     text: str, columns: tuple[str, ...], required: frozenset[str]
-) -> tuple[list[tuple[int, dict[str, str]]], list[dict]]:
+) -> tuple[list[tuple[int, dict[str, str]]], list[dict[str, Any]]]:
     """(line, row) pairs, and structural errors (missing columns, ragged rows)."""
     reader = csv.reader(io.StringIO(text, newline=""))  # the csv module splits lines: \r and \r\n endings too
     try:

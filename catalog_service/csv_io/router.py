@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from catalog_service.access import Administrator, Reader
-from catalog_service.clock import Now
 from catalog_service.csv_io import service
 from catalog_service.dependencies import Settings
-from catalog_service.localtime import shanghai_today
 from shared.auth import Principal, current_principal
+from shared.clock import Now
 from shared.idempotency import Idempotent, IdempotentRoute
+from shared.localtime import local_today
 from shared.service import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["csv import and export"], route_class=IdempotentRoute)
@@ -69,4 +69,4 @@ async def export_resources(session: SessionDep, _: Reader) -> Response:
 )
 async def import_resources(request: Request, session: SessionDep, principal: Caller, now: Now) -> dict[str, int]:
     text = service.decode(await request.body())
-    return await service.import_resources(session, text, principal, shanghai_today(now))
+    return await service.import_resources(session, text, principal, local_today(now))

@@ -12,27 +12,24 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.access import manages_provider, manages_subdistrict
-from catalog_service.csv_io import formats
+from catalog_service.csv_io import formats, repository
 from catalog_service.csv_io.formats import CellError
-from catalog_service.departments.models import Department
 from catalog_service.events import STAFF_REMOVED, STAFF_UPDATED, outbox
 from catalog_service.resources import availability
 from catalog_service.resources import repository as resource_queries
 from catalog_service.resources import service as resources
-from catalog_service.resources.models import Resource
 from catalog_service.resources.schemas import ResourceCreate, ResourceUpdate, WindowIn
 from catalog_service.service_lists.categories import CATEGORY_CODES
 from catalog_service.settings import CatalogSettings
+from catalog_service.staff import repository as staff_repository
 from catalog_service.staff import service as staff_service
-from catalog_service.staff.models import StaffMember
 from catalog_service.staff.schemas import STATION_ROLES, StaffCreate
 from catalog_service.stations import hours
 from catalog_service.stations import service as stations
-from catalog_service.stations.models import Community, Station, Subdistrict
+from catalog_service.stations.models import Subdistrict
 from catalog_service.stations.schemas import StationCreate
 from shared.auth import Principal
 from shared.business_calendar import BusinessCalendar, CalendarError
@@ -96,7 +93,9 @@ def decode(body: bytes) -> str:
     return text
 
 
-def _read(text: str, columns: tuple[str, ...], required: frozenset[str], outcome: Outcome) -> list[tuple[int, dict]]:
+def _read(
+    text: str, columns: tuple[str, ...], required: frozenset[str], outcome: Outcome
+) -> list[tuple[int, dict[str, str]]]:
     rows, errors = formats.rows_of(text, columns, required)
     outcome.errors += errors
     if not rows and not errors:
@@ -149,11 +148,8 @@ def _categories(value: str, line: int, name: str, outcome: Outcome) -> list[str]
 
 
 async def export_stations(session: AsyncSession, subdistrict_id: uuid.UUID | None) -> str:
-    names = dict((await session.execute(sa.select(Subdistrict.id, Subdistrict.name))).all())
-    query = sa.select(Station).order_by(Station.subdistrict_id, Station.community_name)
-    if subdistrict_id is not None:
-        query = query.where(Station.subdistrict_id == subdistrict_id)
-    kinds = dict((await session.execute(sa.select(Community.id, Community.kind))).all())
+    names = await repository.subdistrict_names(session)
+    kinds = await repository.community_kinds(session)
     rows = [
         {
             "subdistrict": names[s.subdistrict_id],
@@ -167,7 +163,7 @@ async def export_stations(session: AsyncSession, subdistrict_id: uuid.UUID | Non
             "hours": formats.format_hours(s.opening_hours["weekly_periods"]),
             "exceptions": formats.format_exceptions(s.opening_hours.get("exceptions", [])),
         }
-        for s in (await session.scalars(query)).all()
+        for s in await repository.stations(session, subdistrict_id)
     ]
     return formats.to_csv(STATION_COLUMNS, rows)
 
@@ -182,8 +178,8 @@ async def import_stations(
         frozenset({"subdistrict", "community", "name", "address", "latitude", "longitude"}),
         outcome,
     )
-    subdistricts = {s.name: s for s in (await session.scalars(sa.select(Subdistrict))).all()}
-    existing = {s.id: s for s in (await session.scalars(sa.select(Station))).all()}
+    subdistricts = await repository.subdistricts_by_name(session)
+    existing = await repository.stations_by_id(session)
     seen: dict[uuid.UUID, int] = {}
     planned: list[tuple[uuid.UUID, Subdistrict, dict[str, Any]]] = []
     for line, row in rows:
@@ -276,13 +272,12 @@ async def import_stations(
 
 
 async def export_staff(session: AsyncSession, principal: Principal) -> str:
-    subdistricts = dict((await session.execute(sa.select(Subdistrict.id, Subdistrict.name))).all())
-    departments = {d.id: d for d in (await session.scalars(sa.select(Department))).all()}
-    query = staff_service.visible_to(sa.select(StaffMember), principal).order_by(StaffMember.id)
+    subdistricts = await repository.subdistrict_names(session)
+    departments = await repository.departments_by_id(session)
     rows = []
-    for member in (await session.scalars(query)).all():
+    for member in await staff_repository.visible_staff(session, principal):
         department = departments.get(member.department_id) if member.department_id else None
-        station = await session.get(Station, member.station_id) if member.station_id else None
+        station = await repository.get_station(session, member.station_id) if member.station_id else None
         rows.append(
             {
                 "id": str(member.id),
@@ -302,9 +297,9 @@ async def export_staff(session: AsyncSession, principal: Principal) -> str:
 async def import_staff(session: AsyncSession, text: str, principal: Principal) -> dict[str, int]:
     outcome = Outcome()
     rows = _read(text, STAFF_COLUMNS, frozenset({"name", "role", "subdistrict"}), outcome)
-    subdistricts = {s.name: s for s in (await session.scalars(sa.select(Subdistrict))).all()}
-    station_ids = set((await session.scalars(sa.select(Station.id))).all())
-    department_ids = set((await session.scalars(sa.select(Department.id))).all())
+    subdistricts = await repository.subdistricts_by_name(session)
+    station_ids = await repository.station_ids(session)
+    department_ids = await repository.department_ids(session)
     seen: dict[uuid.UUID, int] = {}
     planned: list[tuple[uuid.UUID, dict[str, Any], bool]] = []
     for line, row in rows:
@@ -352,7 +347,7 @@ async def import_staff(session: AsyncSession, text: str, principal: Principal) -
             outcome.error(line, "id", f"repeats line {seen[staff_id]}")
             continue
         seen[staff_id] = line
-        values = {
+        values: dict[str, Any] = {
             "name": row.get("name", ""),
             "role": role,
             "station_id": station_id,
@@ -363,7 +358,7 @@ async def import_staff(session: AsyncSession, text: str, principal: Principal) -
         planned.append((staff_id, values, active))
     outcome.refuse_if_bad()
     for staff_id, values, active in planned:
-        member = await session.get(StaffMember, staff_id)
+        member = await repository.get_staff(session, staff_id)
         if member is None:
             member = await staff_service.create_staff(session, StaffCreate(**values), staff_id=staff_id)
             if not active:
@@ -393,15 +388,15 @@ async def import_staff(session: AsyncSession, text: str, principal: Principal) -
 
 
 async def export_resources(session: AsyncSession) -> str:
-    subdistricts = dict((await session.execute(sa.select(Subdistrict.id, Subdistrict.name))).all())
-    departments = {d.id: d for d in (await session.scalars(sa.select(Department))).all()}
-    items = list((await session.scalars(sa.select(Resource).order_by(Resource.id))).all())
+    subdistricts = await repository.subdistrict_names(session)
+    departments = await repository.departments_by_id(session)
+    items = await repository.resources(session)
     ids = [r.id for r in items]
     windows = await resource_queries.windows_of(session, ids)
     allowed = await resource_queries.allowed_of(session, ids)
     rows = []
     for r in items:
-        station = await session.get(Station, r.station_id) if r.station_id else None
+        station = await repository.get_station(session, r.station_id) if r.station_id else None
         rows.append(
             {
                 "id": str(r.id),
@@ -430,9 +425,9 @@ async def import_resources(session: AsyncSession, text: str, principal: Principa
     outcome = Outcome()
     required = frozenset({"title", "category", "capacity", "availability"})
     rows = _read(text, RESOURCE_COLUMNS, required, outcome)
-    subdistricts = {s.name: s for s in (await session.scalars(sa.select(Subdistrict))).all()}
-    departments = {d.id: d for d in (await session.scalars(sa.select(Department))).all()}
-    station_ids = set((await session.scalars(sa.select(Station.id))).all())
+    subdistricts = await repository.subdistricts_by_name(session)
+    departments = await repository.departments_by_id(session)
+    station_ids = await repository.station_ids(session)
     seen: dict[uuid.UUID, int] = {}
     planned: list[tuple[uuid.UUID, dict[str, Any], bool]] = []
     for line, row in rows:
@@ -514,7 +509,7 @@ async def import_resources(session: AsyncSession, text: str, principal: Principa
         )
     outcome.refuse_if_bad()
     for resource_id, values, active in planned:
-        resource = await session.get(Resource, resource_id)
+        resource = await repository.get_resource(session, resource_id)
         if resource is None:
             resource = await resources.create_resource(session, ResourceCreate(**values), resource_id=resource_id)
             resource.active = active

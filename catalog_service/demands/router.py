@@ -4,9 +4,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.access import Reader, manages_station_lists, require
 from catalog_service.demands import service
+from catalog_service.demands.models import Demand
 from catalog_service.demands.schemas import DemandClose, DemandCreate, DemandRead, DemandUpdate
 from catalog_service.resource_requests.lifecycle import DemandStatus
 from catalog_service.stations import service as stations
@@ -65,7 +67,7 @@ async def raise_demand(data: DemandCreate, session: SessionDep, principal: Calle
     return (await service.reads(session, [demand]))[0]
 
 
-async def _managed(session, demand_id: uuid.UUID, principal: Principal):
+async def _managed(session: AsyncSession, demand_id: uuid.UUID, principal: Principal) -> Demand:
     demand = await service.get_demand(session, demand_id)
     require(manages_station_lists(principal, demand.station_id, demand.subdistrict_id), "Not your station's demand.")
     return demand

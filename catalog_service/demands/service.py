@@ -5,20 +5,18 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog_service.demands import repository
 from catalog_service.demands.models import Demand
 from catalog_service.demands.schemas import DemandCreate, DemandRead, DemandUpdate, LinkedRequest
 from catalog_service.resource_requests.lifecycle import DemandStatus, IllegalMove, demand_after_close
-from catalog_service.resource_requests.models import ResourceRequest
-from catalog_service.resources.models import Resource
 from catalog_service.service_lists.categories import check_category
 from catalog_service.stations.models import Station
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import new_id, utcnow
 from shared.pagination import PageParameters
-from shared.sync import ChangesToken, Listing, listing
+from shared.sync import ChangesToken, Listing
 
 
 async def raise_demand(session: AsyncSession, station: Station, data: DemandCreate, raised_by: str | None) -> Demand:
@@ -35,13 +33,12 @@ async def raise_demand(session: AsyncSession, station: Station, data: DemandCrea
         raised_by=raised_by,
         status=DemandStatus.open,
     )
-    session.add(demand)
-    await session.flush()
+    await repository.add(session, demand)
     return demand
 
 
 async def get_demand(session: AsyncSession, demand_id: uuid.UUID) -> Demand:
-    demand = await session.get(Demand, demand_id)
+    demand = await repository.get_demand(session, demand_id)
     if demand is None:
         raise NotFound("No such demand.", code="demand_not_found")
     return demand
@@ -76,24 +73,17 @@ async def close_demand(session: AsyncSession, demand: Demand, reason: str) -> De
 async def reads(session: AsyncSession, demands: list[Demand]) -> list[DemandRead]:
     ids = [demand.id for demand in demands]
     linked: dict[uuid.UUID, list[LinkedRequest]] = defaultdict(list)
-    if ids:
-        rows = await session.execute(
-            sa.select(ResourceRequest, Resource.title)
-            .join(Resource, Resource.id == ResourceRequest.resource_id)
-            .where(ResourceRequest.demand_id.in_(ids))
-            .order_by(ResourceRequest.id)
-        )
-        for request, title in rows.all():
-            assert request.demand_id is not None
-            linked[request.demand_id].append(
-                LinkedRequest(
-                    id=request.id,
-                    resource_id=request.resource_id,
-                    resource_title=title,
-                    status=request.status,
-                    requested_date=request.requested_date.isoformat(),
-                )
+    for request, title in await repository.linked_requests(session, ids):
+        assert request.demand_id is not None
+        linked[request.demand_id].append(
+            LinkedRequest(
+                id=request.id,
+                resource_id=request.resource_id,
+                resource_title=title,
+                status=request.status,
+                requested_date=request.requested_date.isoformat(),
             )
+        )
     return [
         DemandRead(
             id=d.id,
@@ -129,16 +119,13 @@ async def page_demands(
     text: str | None,
     changes: ChangesToken | None = None,
 ) -> Listing:
-    query = sa.select(Demand)
-    if station_id is not None:
-        query = query.where(Demand.station_id == station_id)
-    if subdistrict_id is not None:
-        query = query.where(Demand.subdistrict_id == subdistrict_id)
-    if status is not None:
-        query = query.where(Demand.status == status)
-    if category is not None:
-        query = query.where(Demand.category == check_category(category))
-    if text:
-        pattern = f"%{text.strip()}%"
-        query = query.where(sa.or_(Demand.title.ilike(pattern), Demand.description.ilike(pattern)))
-    return await listing(session, Demand, query, parameters, changes, scope=sa.select(Demand))
+    return await repository.page_demands(
+        session,
+        parameters,
+        station_id=station_id,
+        subdistrict_id=subdistrict_id,
+        status=status,
+        category=check_category(category) if category is not None else None,
+        text=text,
+        changes=changes,
+    )

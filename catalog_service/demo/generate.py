@@ -452,8 +452,8 @@ def _resources(
     usable: dict[tuple[str | None, str], list[dict[str, Any]]] = {}
 
     def resource(
-        department: dict[str, Any] | None, station: dict[str, Any] | None, spec: tuple, district_wide: bool
-    ) -> dict:
+        department: dict[str, Any] | None, station: dict[str, Any] | None, spec: tuple[Any, ...], district_wide: bool
+    ) -> dict[str, Any]:
         category, title, description, capacity, unit, lead = spec
         provider = department or station
         assert provider is not None
@@ -465,7 +465,7 @@ def _resources(
             "department_id": department["id"] if department else None,
             "station_id": station["id"] if station else None,
             "subdistrict_id": provider["subdistrict_id"],
-            "provider_name": department["name"] if department else station["community_name"],  # type: ignore[index]
+            "provider_name": provider["name"] if department else provider["community_name"],
             "description": description,
             "capacity": capacity,
             "unit": unit,

@@ -5,25 +5,23 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog_service.demo import logins
+from catalog_service.demo import logins, repository
 from catalog_service.departments.models import Department
-from catalog_service.staff.models import StaffMember
-from catalog_service.stations.models import Station, Subdistrict
+from catalog_service.stations.models import Station
 
 
 async def _one_by_short(session: AsyncSession, model: Any, short: str) -> Any | None:
     low, high = logins.id_range(short)
-    rows = (await session.scalars(sa.select(model).where(model.id.between(low, high)).limit(2))).all()
+    rows = await repository.first_two_between(session, model, low, high)
     return rows[0] if len(rows) == 1 else None  # two ids sharing 8 digits: neither is named unambiguously
 
 
 async def _subdistrict_name(session: AsyncSession, subdistrict_id: uuid.UUID | None) -> str | None:
     if subdistrict_id is None:
         return None
-    return await session.scalar(sa.select(Subdistrict.name).where(Subdistrict.id == subdistrict_id))
+    return await repository.subdistrict_name(session, subdistrict_id)
 
 
 def _scope(**values: uuid.UUID | None) -> dict[str, str]:
@@ -50,8 +48,8 @@ async def demo_login(session: AsyncSession, username: str) -> dict[str, Any] | N
             return None
         return {"subject": str(person.id), "name": person.name, "roles": ["resident"], "scope": scope}
     staff_role, token_role = logins.STAFF_PREFIXES[login.prefix]
-    member = await session.get(
-        StaffMember, logins.staff_id(subdistrict, station.community_name, staff_role, login.number)
+    member = await repository.get_staff(
+        session, logins.staff_id(subdistrict, station.community_name, staff_role, login.number)
     )
     if member is None or not member.active or member.role != staff_role or member.station_id != station.id:
         return None
@@ -63,7 +61,9 @@ async def _department_member(session: AsyncSession, login: logins.Login) -> dict
     if department is None:
         return None
     subdistrict = await _subdistrict_name(session, department.subdistrict_id)
-    member = await session.get(StaffMember, logins.department_member_id(subdistrict, department.kind, login.number))
+    member = await repository.get_staff(
+        session, logins.department_member_id(subdistrict, department.kind, login.number)
+    )
     if member is None or not member.active or member.department_id != department.id:
         return None
     scope = _scope(department_id=department.id, subdistrict_id=department.subdistrict_id)

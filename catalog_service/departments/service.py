@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog_service.departments import repository
 from catalog_service.departments.kinds import ACCEPTANCE_CENTRE
 from catalog_service.departments.models import Department
 from catalog_service.departments.schemas import DepartmentCreate, DepartmentUpdate
@@ -18,7 +18,7 @@ from catalog_service.stations.service import require_subdistrict
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import stable_id
 from shared.pagination import PageParameters
-from shared.sync import ChangesToken, Listing, listing
+from shared.sync import ChangesToken, Listing
 
 
 def department_state(department: Any, subdistrict_name: str | None) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def department_id_for(subdistrict_name: str | None, kind: str) -> uuid.UUID:
 
 
 async def get_department(session: AsyncSession, department_id: uuid.UUID) -> Department:
-    department = await session.get(Department, department_id)
+    department = await repository.get_department(session, department_id)
     if department is None:
         raise NotFound("No such department.", code="department_not_found")
     return department
@@ -48,7 +48,7 @@ async def get_department(session: AsyncSession, department_id: uuid.UUID) -> Dep
 async def require_department(
     session: AsyncSession, department_id: uuid.UUID, field: str = "department_id"
 ) -> Department:
-    department = await session.get(Department, department_id)
+    department = await repository.get_department(session, department_id)
     if department is None:
         raise Unprocessable("No such department.", field=field, code="unknown_department")
     return department
@@ -62,7 +62,7 @@ async def create_department(session: AsyncSession, data: DepartmentCreate) -> De
         raise Unprocessable("An acceptance centre belongs to a subdistrict.", field="subdistrict_id", code="required")
     categories = check_categories(data.service_categories)
     department_id = department_id_for(subdistrict_name, data.kind)
-    if await session.get(Department, department_id) is not None:
+    if await repository.get_department(session, department_id) is not None:
         raise Conflict(
             "This subdistrict (or the district) already has a department of that kind.",
             code="department_exists",
@@ -77,8 +77,7 @@ async def create_department(session: AsyncSession, data: DepartmentCreate) -> De
         phone=data.phone,
         address=data.address,
     )
-    session.add(department)
-    await session.flush()
+    await repository.add(session, department)
     await outbox.add(
         session, DEPARTMENT_CREATED, department_state(department, subdistrict_name), subject=str(department.id)
     )
@@ -115,21 +114,6 @@ async def page_departments(
     category: str | None,
     changes: ChangesToken | None = None,
 ) -> Listing:
-    query = sa.select(Department)
-    if subdistrict_id is not None:
-        query = query.where(Department.subdistrict_id == subdistrict_id)
-    if level == "district":
-        query = query.where(Department.subdistrict_id.is_(None))
-    elif level == "subdistrict":
-        query = query.where(Department.subdistrict_id.is_not(None))
-    if kind is not None:
-        query = query.where(Department.kind == kind)
-    if category is not None:
-        # JSON containment differs per database: pick the (few hundred) rows' ids here.
-        covering = [
-            department.id
-            for department in (await session.scalars(query)).all()
-            if category in department.service_categories
-        ]
-        query = query.where(Department.id.in_(covering))
-    return await listing(session, Department, query, parameters, changes, scope=sa.select(Department))
+    return await repository.page_departments(
+        session, parameters, subdistrict_id=subdistrict_id, level=level, kind=kind, category=category, changes=changes
+    )

@@ -134,13 +134,15 @@ def organization_basic(org: OrganizationRef) -> dict[str, Any]:
 # -- locations -------------------------------------------------------------------------------------------
 
 
-def schedules(calendar: BusinessCalendar, notes: dict[str, str], *, owner: str, owner_id: uuid.UUID) -> list[dict]:
+def schedules(
+    calendar: BusinessCalendar, notes: dict[str, str], *, owner: str, owner_id: uuid.UUID
+) -> list[dict[str, Any]]:
     """Weekly periods grouped by identical hours (one schedule per time span), then dated exceptions."""
     offset_hours = 8  # Asia/Shanghai has no daylight saving time
     spans: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for period in calendar.weekly_periods:
-        closes = "24:00" if period.closes.hour == 0 and period.closes.minute == 0 else period.closes.strftime("%H:%M")
-        spans[(period.opens.strftime("%H:%M"), closes)].append(period.weekday)
+    for weekly in calendar.weekly_periods:
+        closes = "24:00" if weekly.closes.hour == 0 and weekly.closes.minute == 0 else weekly.closes.strftime("%H:%M")
+        spans[(weekly.opens.strftime("%H:%M"), closes)].append(weekly.weekday)
     result = []
     for (opens, closes), weekdays in sorted(spans.items()):
         byday = ",".join(BYDAY[day] for day in sorted(weekdays))

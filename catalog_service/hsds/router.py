@@ -5,24 +5,21 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog_service.departments.models import Department
-from catalog_service.hsds import mapping
+from catalog_service.hsds import mapping, repository
 from catalog_service.hsds.mapping import OrganizationRef, ServiceRef
-from catalog_service.localtime import SHANGHAI
 from catalog_service.service_lists.categories import STANDARD_CATEGORIES
 from catalog_service.service_lists.models import OptionalItem
-from catalog_service.stations.models import Subdistrict
 from catalog_service.stations.snapshot import StationPoint, StationSnapshot, station_snapshot
 from shared.errors import NotFound, Unprocessable
+from shared.localtime import as_local
 from shared.service import SessionDep
 
 router = APIRouter(prefix="/hsds", tags=["HSDS 3.1"])
@@ -32,7 +29,7 @@ PerPage = Annotated[int, Query(ge=1, le=500, description="Results per page")]
 Search = Annotated[str | None, Query(max_length=100, description="Full text search")]
 Format = Annotated[str | None, Query(pattern="^(json|ndjson)$", description="ndjson: every result, one per line")]
 # The paged lists answer `format=ndjson` with one JSON object per line instead of the paging envelope.
-PAGED = {200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}}
+PAGED: dict[int | str, dict[str, Any]] = {200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}}
 
 
 def _modified_after(value: str | None) -> datetime | None:
@@ -42,10 +39,17 @@ def _modified_after(value: str | None) -> datetime | None:
         instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as error:
         raise Unprocessable("Use an ISO 8601 date-time.", field="modified_after", code="invalid_datetime") from error
-    return instant.replace(tzinfo=SHANGHAI) if instant.tzinfo is None else instant
+    return as_local(instant)
 
 
-def _respond(items: list[Any] | Iterable[Any], total: int, page: int, per_page: int, fmt: str | None, render) -> Any:
+def _respond(
+    items: list[Any] | Iterable[Any],
+    total: int,
+    page: int,
+    per_page: int,
+    fmt: str | None,
+    render: Callable[[Any], dict[str, Any]],
+) -> Any:
     if fmt == "ndjson":
 
         def lines() -> Iterator[bytes]:
@@ -88,8 +92,7 @@ def _category_filter(taxonomy_term_id: str | None, taxonomy_id: str | None) -> s
 
 async def _organizations(session: AsyncSession) -> list[OrganizationRef]:
     orgs = [mapping.district_org()]
-    subdistricts = (await session.scalars(sa.select(Subdistrict).order_by(Subdistrict.id))).all()
-    for row in subdistricts:
+    for row in await repository.subdistricts(session):
         orgs.append(
             OrganizationRef(
                 row.id,
@@ -100,16 +103,16 @@ async def _organizations(session: AsyncSession) -> list[OrganizationRef]:
                 tuple(c.code for c in STANDARD_CATEGORIES),
             )
         )
-    for row in (await session.scalars(sa.select(Department).order_by(Department.id))).all():
+    for department in await repository.departments(session):
         orgs.append(
             OrganizationRef(
-                row.id,
-                row.name,
-                f"职能部门（{row.kind}）",
+                department.id,
+                department.name,
+                f"职能部门（{department.kind}）",
                 "department",
-                row.subdistrict_id or mapping.DISTRICT_ORG_ID,
-                tuple(row.service_categories),
-                row.phone,
+                department.subdistrict_id or mapping.DISTRICT_ORG_ID,
+                tuple(department.service_categories),
+                department.phone,
             )
         )
     return orgs
@@ -137,13 +140,8 @@ async def _optional_services(
     modified_after: datetime | None = None,
     station_ids: set[uuid.UUID] | None = None,
 ) -> list[ServiceRef]:
-    query = sa.select(OptionalItem).order_by(OptionalItem.id)
-    if codes is not None:
-        query = query.where(OptionalItem.category.in_(codes))
-    if modified_after is not None:
-        query = query.where(OptionalItem.updated_at >= modified_after)
     refs = []
-    for item in (await session.scalars(query)).all():
+    for item in await repository.optional_items(session, codes=codes, modified_after=modified_after):
         point = snapshot.by_id.get(item.station_id)
         if point is None or (station_ids is not None and item.station_id not in station_ids):
             continue
@@ -202,7 +200,7 @@ async def service(service_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
     ref = mapping.STANDARD_BY_ID.get(service_id)
     if ref is not None:
         return mapping.service_full(ref, orgs[mapping.DISTRICT_ORG_ID], snapshot.points)
-    item = await session.get(OptionalItem, service_id)
+    item = await repository.get_optional_item(session, service_id)
     if item is None or item.station_id not in snapshot.by_id:
         raise NotFound("No such service.", code="service_not_found")
     point = snapshot.by_id[item.station_id]

@@ -20,10 +20,14 @@ def as_id(value: str | None) -> uuid.UUID | None:
         return None
 
 
-async def name_of(session: AsyncSession, model: type, identifier: uuid.UUID | None) -> str | None:
+async def name_of(
+    session: AsyncSession,
+    model: type[Station] | type[Community] | type[Subdistrict] | type[Department],
+    identifier: uuid.UUID | None,
+) -> str | None:
     if identifier is None:
         return None
-    return await session.scalar(sa.select(model.name).where(model.id == identifier))  # type: ignore[attr-defined]
+    return await session.scalar(sa.select(model.name).where(model.id == identifier))
 
 
 async def station_name(session: AsyncSession, station_id: uuid.UUID | None) -> str | None:

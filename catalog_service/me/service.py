@@ -26,7 +26,9 @@ def kind_of(principal: Principal) -> str:
 
 
 async def _place(
-    session: AsyncSession, identifier: uuid.UUID | None, lookup: Callable[[AsyncSession, uuid.UUID], Awaitable]
+    session: AsyncSession,
+    identifier: uuid.UUID | None,
+    lookup: Callable[[AsyncSession, uuid.UUID], Awaitable[str | None]],
 ) -> Place | None:
     if identifier is None:
         return None

@@ -4,12 +4,10 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.access import Reader, manages_provider, manages_station_lists, require
-from catalog_service.clock import Now
-from catalog_service.localtime import shanghai_today
 from catalog_service.resource_requests import service
 from catalog_service.resource_requests.lifecycle import RequestAction, RequestStatus
 from catalog_service.resource_requests.models import ResourceRequest
@@ -22,9 +20,11 @@ from catalog_service.resource_requests.schemas import (
 )
 from catalog_service.stations import service as stations
 from shared.auth import Principal, current_principal
+from shared.clock import Now
 from shared.errors import NotFound
 from shared.idempotency import Idempotent, IdempotentRoute
-from shared.pagination import Page, PageParameters, keyset_page, page_parameters
+from shared.localtime import local_today
+from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["resource requests"], route_class=IdempotentRoute)
@@ -44,18 +44,17 @@ async def list_requests(
     status_: Annotated[RequestStatus | None, Query(alias="status")] = None,
     date_: Annotated[date | None, Query(alias="date")] = None,
 ) -> Page[RequestRead]:
-    query = service.visible_to(sa.select(ResourceRequest), principal)
-    for column, value in (
-        (ResourceRequest.station_id, station_id),
-        (ResourceRequest.resource_id, resource_id),
-        (ResourceRequest.demand_id, demand_id),
-        (ResourceRequest.provider_department_id, provider_department_id),
-        (ResourceRequest.status, status_),
-        (ResourceRequest.requested_date, date_),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    items, next_cursor = await keyset_page(session, query, ResourceRequest.id, page)
+    items, next_cursor = await service.page_requests(
+        session,
+        principal,
+        page,
+        station_id=station_id,
+        resource_id=resource_id,
+        demand_id=demand_id,
+        provider_department_id=provider_department_id,
+        status=status_,
+        requested_date=date_,
+    )
     return Page(items=[RequestRead.model_validate(item) for item in items], next_cursor=next_cursor)
 
 
@@ -77,12 +76,12 @@ async def create_request(data: RequestCreate, session: SessionDep, principal: Ca
         "Station staff ask for resources for their own station.",
     )
     request = await service.create_request(
-        session, station, data, requested_by=principal.user_id, today=shanghai_today(now)
+        session, station, data, requested_by=principal.user_id, today=local_today(now)
     )
     return RequestRead.model_validate(request)
 
 
-async def _answerable(session, request_id: uuid.UUID, principal: Principal) -> ResourceRequest:
+async def _answerable(session: AsyncSession, request_id: uuid.UUID, principal: Principal) -> ResourceRequest:
     request = await service.get_request(session, request_id)
     if not service.can_see(principal, request):
         raise NotFound("No such resource request.", code="resource_request_not_found")

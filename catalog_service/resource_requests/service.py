@@ -12,7 +12,6 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.access import is_station_staff_of, manages_subdistrict, sees_everything
@@ -26,17 +25,19 @@ from catalog_service.events import (
     RESOURCE_REQUEST_SCHEDULED,
     outbox,
 )
-from catalog_service.localtime import SHANGHAI
 from catalog_service.resource_requests import lifecycle
-from catalog_service.resource_requests.lifecycle import HOLDING_CAPACITY, IllegalMove, RequestAction, RequestStatus
+from catalog_service.resource_requests import repository as queries
+from catalog_service.resource_requests.lifecycle import IllegalMove, RequestAction, RequestStatus
 from catalog_service.resource_requests.models import ResourceRequest
 from catalog_service.resource_requests.schemas import RequestCreate
 from catalog_service.resources import availability, repository
-from catalog_service.resources.models import Resource, ResourceSubdistrict
+from catalog_service.resources.models import Resource
 from catalog_service.stations.models import Station
 from shared.auth import Principal, Role
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import new_id
+from shared.localtime import LOCAL_TIME_ZONE, as_local
+from shared.pagination import PageParameters
 
 EVENT_FOR_ACTION = {
     RequestAction.accept: RESOURCE_REQUEST_ACCEPTED,
@@ -71,7 +72,7 @@ def request_state(request: ResourceRequest, resource_title: str) -> dict[str, An
 
 
 async def _resource_for(session: AsyncSession, resource_id: uuid.UUID) -> Resource:
-    resource = await session.get(Resource, resource_id)
+    resource = await queries.get_resource(session, resource_id)
     if resource is None:
         raise Unprocessable("No such resource.", field="resource_id", code="unknown_resource")
     return resource
@@ -80,8 +81,7 @@ async def _resource_for(session: AsyncSession, resource_id: uuid.UUID) -> Resour
 async def _check_allowed(session: AsyncSession, resource: Resource, station: Station) -> None:
     if resource.district_wide:
         return
-    allowed = await session.get(ResourceSubdistrict, (resource.id, station.subdistrict_id))
-    if allowed is None:
+    if not await queries.offered_to(session, resource.id, station.subdistrict_id):
         raise Unprocessable(
             "This resource is not offered to the station's subdistrict.",
             field="resource_id",
@@ -90,7 +90,7 @@ async def _check_allowed(session: AsyncSession, resource: Resource, station: Sta
 
 
 async def _demand_for(session: AsyncSession, demand_id: uuid.UUID, station: Station) -> Demand:
-    demand = await session.get(Demand, demand_id)
+    demand = await queries.get_demand(session, demand_id)
     if demand is None:
         raise Unprocessable("No such demand.", field="demand_id", code="unknown_demand")
     if demand.station_id != station.id:
@@ -102,13 +102,7 @@ async def _demand_for(session: AsyncSession, demand_id: uuid.UUID, station: Stat
 
 async def reserve(session: AsyncSession, resource_id: uuid.UUID, day: date, quantity: int) -> int:
     """Takes the resource's lock, then checks that `quantity` more units fit on `day`; returns the capacity."""
-    locked = await session.execute(
-        sa.update(Resource)
-        .where(Resource.id == resource_id)
-        .values(booking_version=Resource.booking_version + 1, updated_at=Resource.updated_at)
-        .returning(Resource.capacity, Resource.active)
-    )
-    capacity, active = locked.one()
+    capacity, active = await queries.lock_resource(session, resource_id)
     if not active:
         raise Unprocessable("The resource is withdrawn.", field="resource_id", code="resource_inactive")
     reserved = (await repository.reserved_on(session, [resource_id], day)).get(resource_id, 0)
@@ -175,7 +169,7 @@ async def create_request(
 
 
 async def get_request(session: AsyncSession, request_id: uuid.UUID) -> ResourceRequest:
-    request = await session.get(ResourceRequest, request_id)
+    request = await queries.get_request(session, request_id)
     if request is None:
         raise NotFound("No such resource request.", code="resource_request_not_found")
     return request
@@ -198,8 +192,8 @@ async def act(
     values: dict[str, Any] = {"status": new_status}
     if action is RequestAction.schedule:
         assert scheduled_at is not None
-        local = scheduled_at.replace(tzinfo=SHANGHAI) if scheduled_at.tzinfo is None else scheduled_at
-        if local.astimezone(SHANGHAI).date() != request.requested_date:
+        local = as_local(scheduled_at)
+        if local.astimezone(LOCAL_TIME_ZONE).date() != request.requested_date:
             raise Unprocessable(
                 "The time must fall on the requested date.", field="scheduled_at", code="not_on_requested_date"
             )
@@ -213,17 +207,10 @@ async def act(
     if action in lifecycle.PROVIDER_ACTIONS:
         values["answered_by"] = by
     # Compare-and-set on the status: two answers racing on one request cannot both win.
-    result = await session.execute(
-        sa.update(ResourceRequest)
-        .where(ResourceRequest.id == request.id, ResourceRequest.status == request.status)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not await queries.update_if_status(session, request, request.status, values):
         raise Conflict("The request changed meanwhile; reload it.", code="resource_request_changed")
-    await session.refresh(request)
     await _follow_demand(session, request, action, now)
-    resource = await session.get(Resource, request.resource_id)
+    resource = await queries.get_resource(session, request.resource_id)
     assert resource is not None
     await outbox.add(session, EVENT_FOR_ACTION[action], request_state(request, resource.title), subject=str(request.id))
     return request
@@ -232,7 +219,7 @@ async def act(
 async def _follow_demand(session: AsyncSession, request: ResourceRequest, action: RequestAction, now: datetime) -> None:
     if request.demand_id is None:
         return
-    demand = await session.get(Demand, request.demand_id)
+    demand = await queries.get_demand(session, request.demand_id)
     assert demand is not None
     if action is RequestAction.deliver:
         status = lifecycle.demand_after_delivery(demand.status)
@@ -240,33 +227,9 @@ async def _follow_demand(session: AsyncSession, request: ResourceRequest, action
             demand.status = status
             demand.fulfilled_at = now
     elif action in (RequestAction.decline, RequestAction.cancel):
-        others = await session.scalar(
-            sa.select(sa.func.count(ResourceRequest.id)).where(
-                ResourceRequest.demand_id == demand.id,
-                ResourceRequest.id != request.id,
-                ResourceRequest.status.in_(HOLDING_CAPACITY),
-            )
-        )
+        others = await queries.others_holding(session, demand.id, request.id)
         demand.status = lifecycle.demand_after_release(demand.status, bool(others))
     await session.flush()
-
-
-def visible_to(query: sa.Select, principal: Principal) -> sa.Select:
-    if sees_everything(principal):
-        return query
-    conditions = []
-    if principal.has_role(Role.subdistrict_admin) and principal.subdistrict_id:
-        subdistrict = uuid.UUID(principal.subdistrict_id)
-        conditions += [
-            ResourceRequest.subdistrict_id == subdistrict,
-            ResourceRequest.provider_subdistrict_id == subdistrict,
-        ]
-    if principal.has_role(Role.department) and principal.department_id:
-        conditions.append(ResourceRequest.provider_department_id == uuid.UUID(principal.department_id))
-    if principal.has_role(Role.receptionist, Role.social_worker, Role.secretary) and principal.station_id:
-        station = uuid.UUID(principal.station_id)
-        conditions += [ResourceRequest.station_id == station, ResourceRequest.provider_station_id == station]
-    return query.where(sa.or_(*conditions)) if conditions else query.where(sa.false())
 
 
 def can_see(principal: Principal, request: ResourceRequest) -> bool:
@@ -277,4 +240,30 @@ def can_see(principal: Principal, request: ResourceRequest) -> bool:
         or (principal.has_role(Role.department) and str(request.provider_department_id) == principal.department_id)
         or is_station_staff_of(principal, request.station_id)
         or is_station_staff_of(principal, request.provider_station_id)
+    )
+
+
+async def page_requests(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParameters,
+    *,
+    station_id: uuid.UUID | None = None,
+    resource_id: uuid.UUID | None = None,
+    demand_id: uuid.UUID | None = None,
+    provider_department_id: uuid.UUID | None = None,
+    status: RequestStatus | None = None,
+    requested_date: date | None = None,
+) -> tuple[list[ResourceRequest], str | None]:
+    """The requests the caller made or must answer (`repository.visible_to`), with the list's filters."""
+    return await queries.page_requests(
+        session,
+        principal,
+        page,
+        station_id=station_id,
+        resource_id=resource_id,
+        demand_id=demand_id,
+        provider_department_id=provider_department_id,
+        status=status,
+        requested_date=requested_date,
     )

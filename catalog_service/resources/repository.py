@@ -119,3 +119,15 @@ async def search(
     if subdistrict_id is not None:
         query = query.where(usable_by(subdistrict_id))
     return await listing(session, Resource, query, parameters, changes, scope=sa.select(Resource))
+
+
+async def get_resource(session: AsyncSession, resource_id: uuid.UUID) -> Resource | None:
+    return await session.get(Resource, resource_id)
+
+
+async def delete_windows(session: AsyncSession, resource_id: uuid.UUID) -> None:
+    await session.execute(sa.delete(ResourceWindow).where(ResourceWindow.resource_id == resource_id))
+
+
+async def delete_allowed(session: AsyncSession, resource_id: uuid.UUID) -> None:
+    await session.execute(sa.delete(ResourceSubdistrict).where(ResourceSubdistrict.resource_id == resource_id))

@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from catalog_service.access import Reader, manages_provider, require
-from catalog_service.clock import Now
-from catalog_service.localtime import shanghai_today
 from catalog_service.resources import repository, service
 from catalog_service.resources.schemas import ResourceCalendarRead, ResourceCreate, ResourceRead, ResourceUpdate
 from catalog_service.service_lists.categories import check_category
 from shared.auth import Principal, current_principal
+from shared.clock import Now
 from shared.conditional import IfMatch, declare_version
 from shared.idempotency import Idempotent, IdempotentRoute
+from shared.localtime import local_today
 from shared.pagination import PageParameters, page_parameters
 from shared.service import SessionDep
 from shared.sync import ChangesToken, SyncPage, changes_parameter
@@ -74,7 +74,7 @@ async def resource_availability(
     to: Annotated[date | None, Query()] = None,
 ) -> ResourceCalendarRead:
     resource = await service.get_resource(session, resource_id)
-    first = from_ or shanghai_today(now)
+    first = from_ or local_today(now)
     return await service.calendar(session, resource, first, to or first + timedelta(days=30))
 
 
@@ -103,7 +103,7 @@ async def update_resource(
     if precondition is not None:
         # Bookings do not raise it (they take the separate `booking_version`): only edits of the entry do.
         precondition.require(resource.version)
-    resource = await service.update_resource(session, resource, data, shanghai_today(now))
+    resource = await service.update_resource(session, resource, data, local_today(now))
     await session.flush()  # the ORM raises the version in the UPDATE: the answer's ETag names the new one
     declare_version(resource.version)
     return (await service.reads(session, [resource]))[0]

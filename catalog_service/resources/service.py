@@ -6,7 +6,6 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.departments.service import require_department
@@ -131,7 +130,7 @@ async def create_resource(
 
 
 async def get_resource(session: AsyncSession, resource_id: uuid.UUID) -> Resource:
-    resource = await session.get(Resource, resource_id)
+    resource = await repository.get_resource(session, resource_id)
     if resource is None:
         raise NotFound("No such resource.", code="resource_not_found")
     return resource
@@ -155,13 +154,13 @@ async def update_resource(session: AsyncSession, resource: Resource, data: Resou
             )
     if data.availability is not None:
         windows = windows_from(data.availability)
-        await session.execute(sa.delete(ResourceWindow).where(ResourceWindow.resource_id == resource.id))
+        await repository.delete_windows(session, resource.id)
         session.add_all(_window_rows(resource.id, windows))
     if "district_wide" in changes or "allowed_subdistrict_ids" in changes:
         district_wide = changes.get("district_wide", resource.district_wide)
         if changes.get("allowed_subdistrict_ids") is not None and "district_wide" not in changes:
             district_wide = False
-        await session.execute(sa.delete(ResourceSubdistrict).where(ResourceSubdistrict.resource_id == resource.id))
+        await repository.delete_allowed(session, resource.id)
         if not district_wide:
             ids = changes.get("allowed_subdistrict_ids") or (
                 [resource.subdistrict_id] if resource.subdistrict_id else []

@@ -65,6 +65,7 @@ class OptionalItemRead(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    # mypy does not allow a decorator above @property; pydantic documents this ignore for computed_field.
     @computed_field(  # type: ignore[prop-decorator]
         description="The code intake takes for it: its category's (another matter of this category); "
         "optional items are the station's own and have no standard code",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog_service.service_lists import repository
 from catalog_service.service_lists.categories import STANDARD_CATEGORIES, check_category, standard_item_id
 from catalog_service.service_lists.models import OptionalItem
 from catalog_service.service_lists.schemas import (
@@ -24,7 +24,7 @@ from catalog_service.stations.models import Station
 from shared.errors import NotFound, Unprocessable
 from shared.ids import new_id
 from shared.pagination import PageParameters
-from shared.sync import ChangesToken, Listing, listing
+from shared.sync import ChangesToken, Listing
 
 
 def schedule_data(schedule: ItemSchedule | None) -> dict[str, Any] | None:
@@ -45,13 +45,12 @@ async def add_optional_item(session: AsyncSession, station: Station, data: Optio
         schedule_note=data.schedule_note,
         capacity=data.capacity,
     )
-    session.add(item)
-    await session.flush()
+    await repository.add(session, item)
     return item
 
 
 async def get_optional_item(session: AsyncSession, item_id: uuid.UUID) -> OptionalItem:
-    item = await session.get(OptionalItem, item_id)
+    item = await repository.get_optional_item(session, item_id)
     if item is None:
         raise NotFound("No such optional item.", code="optional_item_not_found")
     return item
@@ -73,8 +72,7 @@ async def update_optional_item(session: AsyncSession, item: OptionalItem, data: 
 
 
 async def delete_optional_item(session: AsyncSession, item: OptionalItem) -> None:
-    await session.delete(item)
-    await session.flush()
+    await repository.delete(session, item)
 
 
 async def page_optional_items(
@@ -84,17 +82,12 @@ async def page_optional_items(
     category: str | None,
     changes: ChangesToken | None = None,
 ) -> Listing:
-    query = sa.select(OptionalItem)
-    if station_id is not None:
-        query = query.where(OptionalItem.station_id == station_id)
-    if category is not None:
-        query = query.where(OptionalItem.category == check_category(category))
-    return await listing(session, OptionalItem, query, parameters, changes, scope=sa.select(OptionalItem))
+    checked = check_category(category) if category is not None else None
+    return await repository.page_optional_items(session, parameters, station_id, checked, changes)
 
 
 async def optional_items_of(session: AsyncSession, station_id: uuid.UUID) -> list[OptionalItem]:
-    query = sa.select(OptionalItem).where(OptionalItem.station_id == station_id).order_by(OptionalItem.id)
-    return list((await session.scalars(query)).all())
+    return await repository.optional_items_of(session, station_id)
 
 
 async def service_list(session: AsyncSession, station: Station) -> ServiceListRead:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.access import is_station_staff_of, manages_subdistrict, sees_everything
 from catalog_service.departments.service import require_department
 from catalog_service.events import STAFF_CREATED, STAFF_REMOVED, STAFF_UPDATED, outbox
 from catalog_service.service_lists.categories import check_categories
+from catalog_service.staff import repository
 from catalog_service.staff.models import StaffMember
 from catalog_service.staff.schemas import STATION_ROLES, StaffCreate, StaffUpdate
 from catalog_service.stations.service import require_station
@@ -19,7 +19,7 @@ from shared.auth import Principal, Role
 from shared.errors import NotFound, Unprocessable
 from shared.ids import new_id
 from shared.pagination import PageParameters
-from shared.sync import ChangesToken, Listing, listing
+from shared.sync import ChangesToken, Listing
 
 
 def staff_state(member: Any) -> dict[str, Any]:
@@ -79,14 +79,13 @@ async def create_staff(session: AsyncSession, data: StaffCreate, *, staff_id: uu
         active=True,
         **placement,
     )
-    session.add(member)
-    await session.flush()
+    await repository.add(session, member)
     await outbox.add(session, STAFF_CREATED, staff_state(member), subject=str(member.id))
     return member
 
 
 async def get_staff(session: AsyncSession, staff_id: uuid.UUID) -> StaffMember:
-    member = await session.get(StaffMember, staff_id)
+    member = await repository.get_staff(session, staff_id)
     if member is None:
         raise NotFound("No such staff member.", code="staff_not_found")
     return member
@@ -133,20 +132,6 @@ def can_see(principal: Principal, member: StaffMember) -> bool:
     )
 
 
-def visible_to(query: sa.Select, principal: Principal) -> sa.Select:
-    """Narrows a staff query to what the caller may see (the reader roles only reach here)."""
-    if sees_everything(principal):
-        return query
-    conditions = []
-    if principal.has_role(Role.subdistrict_admin) and principal.subdistrict_id:
-        conditions.append(StaffMember.subdistrict_id == uuid.UUID(principal.subdistrict_id))
-    if principal.has_role(Role.receptionist, Role.social_worker, Role.secretary) and principal.station_id:
-        conditions.append(StaffMember.station_id == uuid.UUID(principal.station_id))
-    if principal.has_role(Role.department) and principal.department_id:
-        conditions.append(StaffMember.department_id == uuid.UUID(principal.department_id))
-    return query.where(sa.or_(*conditions)) if conditions else query.where(sa.false())
-
-
 async def page_staff(
     session: AsyncSession,
     principal: Principal,
@@ -159,19 +144,14 @@ async def page_staff(
     include_inactive: bool,
     changes: ChangesToken | None = None,
 ) -> Listing:
-    visible = visible_to(sa.select(StaffMember), principal)
-    query = visible
-    if station_id is not None:
-        query = query.where(StaffMember.station_id == station_id)
-    if department_id is not None:
-        query = query.where(StaffMember.department_id == department_id)
-    if subdistrict_id is not None:
-        query = query.where(StaffMember.subdistrict_id == subdistrict_id)
-    if role is not None:
-        query = query.where(StaffMember.role == role)
-    if not include_inactive:
-        query = query.where(StaffMember.active.is_(True))
-    # A member moved to another station or department leaves the apps that listed them there.
-    keys = [principal.station_id, principal.department_id, principal.subdistrict_id, station_id, department_id]
-    caller_keys = None if principal.is_district_admin else sorted({str(key) for key in keys if key})
-    return await listing(session, StaffMember, query, parameters, changes, scope=visible, caller_keys=caller_keys)
+    return await repository.page_staff(
+        session,
+        principal,
+        parameters,
+        station_id=station_id,
+        department_id=department_id,
+        subdistrict_id=subdistrict_id,
+        role=role,
+        include_inactive=include_inactive,
+        changes=changes,
+    )

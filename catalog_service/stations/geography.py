@@ -289,6 +289,7 @@ def _within_walk(
             break
         minutes = model.walking_minutes(distance)
         if minutes <= max_minutes:
+            # _Entry (a NamedTuple, which cannot be generic here) holds a StationId typed as Hashable.
             results.append(StationDistance(entry.station_id, distance, minutes))  # type: ignore[arg-type]
     return results
 
@@ -445,6 +446,7 @@ class StationIndex(Generic[StationId]):
             measured = _measure(origin, self._entries_near(origin, window), window, max_distance)
             if measured:
                 distance, _, entry = measured[0]
+                # _Entry (a NamedTuple, which cannot be generic here) holds a StationId typed as Hashable.
                 return StationDistance(entry.station_id, distance, self._model.walking_minutes(distance))  # type: ignore[arg-type]
             if radius >= _HALF_CIRCUMFERENCE_METRES:
                 raise AssertionError("unreachable: the whole sphere was searched")  # pragma: no cover

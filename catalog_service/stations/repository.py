@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,7 +67,7 @@ async def stations_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[S
     return [rows[station_id] for station_id in ids if station_id in rows]
 
 
-def _search(query: sa.Select, text: str) -> sa.Select:
+def _search(query: sa.Select[Any], text: str) -> sa.Select[Any]:
     pattern = f"%{text.strip()}%"
     return query.where(
         sa.or_(Station.name.ilike(pattern), Station.community_name.ilike(pattern), Station.address.ilike(pattern))
@@ -92,3 +93,13 @@ async def page_stations(
     if only_ids is not None:
         query = query.where(Station.id.in_(only_ids))
     return await listing(session, Station, query, parameters, changes, scope=sa.select(Station))
+
+
+async def stations_version(session: AsyncSession) -> tuple[int, Any]:
+    """How many stations there are and the latest `updated_at`: changes when any station does."""
+    count, latest = (await session.execute(sa.select(sa.func.count(Station.id), sa.func.max(Station.updated_at)))).one()
+    return (count, latest)
+
+
+async def all_stations(session: AsyncSession) -> list[Station]:
+    return list((await session.scalars(sa.select(Station).order_by(Station.id))).all())

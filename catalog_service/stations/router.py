@@ -3,14 +3,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.access import Administrator, manages_subdistrict, require
-from catalog_service.clock import Now
 from catalog_service.dependencies import Settings, walking_model
-from catalog_service.stations import repository, service
+from catalog_service.stations import hours, repository, service
 from catalog_service.stations.geography import GeographyError
 from catalog_service.stations.models import Station
 from catalog_service.stations.schemas import (
@@ -30,9 +29,11 @@ from catalog_service.stations.schemas import (
 )
 from catalog_service.stations.snapshot import station_snapshot
 from shared.auth import Principal, Role, require_roles
+from shared.clock import Now
 from shared.conditional import IfMatch, Precondition, declare_version
 from shared.errors import NotFound, Unprocessable
 from shared.idempotency import Idempotent, IdempotentRoute
+from shared.localtime import as_local
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 from shared.sync import ChangesToken, SyncPage, changes_parameter
@@ -40,14 +41,13 @@ from shared.sync import ChangesToken, SyncPage, changes_parameter
 router = APIRouter(prefix="/api/v1", tags=["stations"], route_class=IdempotentRoute)
 
 DistrictAdmin = Annotated[Principal, Depends(require_roles(Role.district_admin))]
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def local_instant(value: datetime | None) -> datetime | None:
     """Query times without an offset are Shanghai wall-clock times."""
     if value is None:
         return None
-    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
+    return as_local(value)
 
 
 @router.get(
@@ -208,7 +208,7 @@ async def get_station(station_id: uuid.UUID, session: SessionDep) -> StationRead
 
 
 async def managed_station(
-    session, station_id: uuid.UUID, principal: Principal, precondition: Precondition | None
+    session: AsyncSession, station_id: uuid.UUID, principal: Principal, precondition: Precondition | None
 ) -> Station:
     """The station an admin edits: 404, then 403, then 412 when the If-Match names an older version."""
     station = await service.get_station(session, station_id)
@@ -218,7 +218,7 @@ async def managed_station(
     return station
 
 
-async def edited(session, station: Station) -> Station:
+async def edited(session: AsyncSession, station: Station) -> Station:
     await session.flush()  # the new version (the ORM raises it in the UPDATE) is the answer's ETag
     declare_version(station.version)
     return station
@@ -239,8 +239,8 @@ async def update_station(
     )
 
 
-def _hours_read(station, at: datetime) -> OpeningHoursRead:
-    calendar = service.hours.parse_calendar(station.opening_hours)
+def _hours_read(station: Station, at: datetime) -> OpeningHoursRead:
+    calendar = hours.parse_calendar(station.opening_hours)
     return OpeningHoursRead(
         station_id=station.id,
         opening_hours=station.opening_hours,

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog_service.stations import repository
 from catalog_service.stations.geography import StationIndex, WalkingModel
-from catalog_service.stations.models import Station
 from shared.business_calendar import BusinessCalendar
 
 
@@ -64,17 +63,16 @@ _SNAPSHOTS: dict[str, StationSnapshot] = {}
 
 
 async def _version(session: AsyncSession) -> tuple[Any, ...]:
-    count, latest = (await session.execute(sa.select(sa.func.count(Station.id), sa.func.max(Station.updated_at)))).one()
-    return (count, latest)
+    return await repository.stations_version(session)
 
 
 async def station_snapshot(session: AsyncSession) -> StationSnapshot:
-    key = str(session.bind.url)
+    key = str(session.get_bind().engine.url)
     version = await _version(session)
     snapshot = _SNAPSHOTS.get(key)
     if snapshot is not None and snapshot.version == version:
         return snapshot
-    rows = (await session.scalars(sa.select(Station).order_by(Station.id))).all()
+    rows = await repository.all_stations(session)
     points = [
         StationPoint(
             id=row.id,

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from catalog_service.clock import Now
-from catalog_service.localtime import shanghai_today
 from catalog_service.stations import service as stations
 from catalog_service.wall import render, service
+from shared.clock import Now
+from shared.localtime import local_today
 from shared.service import SessionDep
 
 router = APIRouter(tags=["wall"])
@@ -19,7 +19,7 @@ router = APIRouter(tags=["wall"])
 
 async def _data(station_id: uuid.UUID, session: Any, now: Any) -> dict[str, Any]:
     station = await stations.get_station(session, station_id)
-    return await service.wall(session, station, shanghai_today(now))
+    return await service.wall(session, station, local_today(now))
 
 
 @router.get("/wall/stations/{station_id}.json", summary="A station's wall as JSON")

@@ -5,17 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog_service.demands.models import Demand
-from catalog_service.resources import repository as resources
-from catalog_service.resources.models import Resource
 from catalog_service.service_lists.categories import CATEGORY_BY_CODE
 from catalog_service.service_lists.service import service_list
-from catalog_service.staff.models import StaffMember
 from catalog_service.stations import hours, repository
 from catalog_service.stations.models import Station
+from catalog_service.wall import repository as wall_queries
 
 ROLE_NAMES = {
     "receptionist": "接待员",
@@ -43,27 +39,9 @@ async def wall(session: AsyncSession, station: Station, today: date) -> dict[str
     calendar = hours.parse_calendar(station.opening_hours)
     notes = hours.notes_of(station.opening_hours)
     services = await service_list(session, station)
-    staff = (
-        await session.scalars(
-            sa.select(StaffMember)
-            .where(StaffMember.station_id == station.id, StaffMember.active.is_(True))
-            .order_by(StaffMember.role, StaffMember.name)
-        )
-    ).all()
-    usable = (
-        await session.scalars(
-            sa.select(Resource)
-            .where(Resource.active.is_(True), resources.usable_by(station.subdistrict_id))
-            .order_by(Resource.category, Resource.title, Resource.id)
-        )
-    ).all()
-    demands = (
-        await session.scalars(
-            sa.select(Demand)
-            .where(Demand.station_id == station.id, Demand.status != "closed")
-            .order_by(Demand.created_at.desc(), Demand.id)
-        )
-    ).all()
+    staff = await wall_queries.active_staff(session, station.id)
+    usable = await wall_queries.usable_resources(session, station.subdistrict_id)
+    demands = await wall_queries.unclosed_demands(session, station.id)
     return {
         "station": {
             "id": str(station.id),

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from deliberation_service.audit.models import AuditEntry
 from shared.context import request_id_var
-from shared.ids import utcnow
 from shared.pagination import PageParameters, keyset_page
 
 SEED_ACTOR = "seed"
@@ -45,11 +44,10 @@ def record(
     entity_id: uuid.UUID,
     action: str,
     changes: Mapping[str, tuple[Any, Any]],
+    at: datetime,
     scope_id: uuid.UUID | None = None,
-    at: datetime | None = None,
 ) -> None:
     """Adds one row per field whose value changed (``changes``: field -> (old, new))."""
-    at = at or utcnow()
     request_id = request_id_var.get()
     for field, (old, new) in changes.items():
         old_json, new_json = jsonable(old), jsonable(new)

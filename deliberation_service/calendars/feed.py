@@ -49,4 +49,5 @@ def station_calendar(station: StationCopy, meetings: Iterable[Meeting], *, now: 
         if base_url:
             event.add("url", f"{base_url}/api/v1/meetings/{meeting.id}")
         calendar.add_component(event)
-    return calendar.to_ical()
+    document: bytes = calendar.to_ical()
+    return document

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response
 from deliberation_service.calendars.feed import station_calendar
 from deliberation_service.meetings import repository as meetings_repository
 from deliberation_service.stations.repository import get_station
+from shared.clock import Now
 from shared.errors import NotFound
-from shared.ids import utcnow
 from shared.service import SessionDep
 
 router = APIRouter(prefix="/calendars", tags=["calendars"])
@@ -26,12 +26,12 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 async def station_feed(
     station_id: uuid.UUID,
     session: SessionDep,
+    now: Now,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> Response:
     station = await get_station(session, station_id)
     if station is None:
         raise NotFound("No such station.", code="station_not_found")
-    now = utcnow()
     meetings = await meetings_repository.upcoming_meetings(session, station.id, now, limit)
     return Response(
         content=station_calendar(station, meetings, now=now),

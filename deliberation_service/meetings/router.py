@@ -28,9 +28,9 @@ from deliberation_service.meetings.schemas import (
 from deliberation_service.meetings.voting import MeetingKind, MeetingState
 from deliberation_service.settings import DeliberationSettings
 from shared.auth import Principal, current_principal, optional_principal
+from shared.clock import Now
 from shared.errors import NotFound
 from shared.idempotency import Idempotent, IdempotentRoute
-from shared.ids import utcnow
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 
@@ -42,7 +42,8 @@ Paging = Annotated[PageParameters, Depends(page_parameters)]
 
 
 def deliberation_settings(request: Request) -> DeliberationSettings:
-    return request.app.state.runtime.settings
+    settings: DeliberationSettings = request.app.state.runtime.settings
+    return settings
 
 
 Settings = Annotated[DeliberationSettings, Depends(deliberation_settings)]
@@ -55,8 +56,8 @@ Settings = Annotated[DeliberationSettings, Depends(deliberation_settings)]
     summary="Schedule a meeting",
     dependencies=[Idempotent],
 )
-async def schedule_meeting(data: MeetingCreate, session: SessionDep, principal: Caller) -> MeetingRead:
-    meeting = await service.schedule_meeting(session, data, principal, now=utcnow())
+async def schedule_meeting(data: MeetingCreate, session: SessionDep, principal: Caller, now: Now) -> MeetingRead:
+    meeting = await service.schedule_meeting(session, data, principal, now=now)
     return await service.read_model(session, meeting, principal)
 
 
@@ -97,8 +98,8 @@ async def get_meeting(meeting_id: uuid.UUID, session: SessionDep, principal: May
     summary="Open the meeting (voting may start)",
     dependencies=[Idempotent],
 )
-async def open_meeting(meeting_id: uuid.UUID, session: SessionDep, principal: Caller) -> MeetingRead:
-    meeting = await service.open_meeting_now(session, meeting_id, principal, now=utcnow())
+async def open_meeting(meeting_id: uuid.UUID, session: SessionDep, principal: Caller, now: Now) -> MeetingRead:
+    meeting = await service.open_meeting_now(session, meeting_id, principal, now=now)
     return await service.read_model(session, meeting, principal)
 
 
@@ -110,9 +111,9 @@ async def open_meeting(meeting_id: uuid.UUID, session: SessionDep, principal: Ca
     dependencies=[Idempotent],
 )
 async def close_meeting(
-    meeting_id: uuid.UUID, data: MeetingClose, session: SessionDep, principal: Caller
+    meeting_id: uuid.UUID, data: MeetingClose, session: SessionDep, principal: Caller, now: Now
 ) -> MeetingRead:
-    meeting = await service.close(session, meeting_id, data, principal, now=utcnow())
+    meeting = await service.close(session, meeting_id, data, principal, now=now)
     return await service.read_model(session, meeting, principal)
 
 
@@ -127,9 +128,9 @@ async def close_meeting(
     dependencies=[Idempotent],
 )
 async def register(
-    meeting_id: uuid.UUID, session: SessionDep, principal: Caller, data: RegistrationRequest | None = None
+    meeting_id: uuid.UUID, session: SessionDep, principal: Caller, now: Now, data: RegistrationRequest | None = None
 ) -> AttendanceRead:
-    attendance = await service.register(session, meeting_id, data or RegistrationRequest(), principal, now=utcnow())
+    attendance = await service.register(session, meeting_id, data or RegistrationRequest(), principal, now=now)
     return AttendanceRead.model_validate(attendance)
 
 
@@ -141,9 +142,9 @@ async def register(
     dependencies=[Idempotent],
 )
 async def check_in(
-    meeting_id: uuid.UUID, data: CheckInRequest, session: SessionDep, principal: Caller
+    meeting_id: uuid.UUID, data: CheckInRequest, session: SessionDep, principal: Caller, now: Now
 ) -> AttendanceRead:
-    return AttendanceRead.model_validate(await service.check_in(session, meeting_id, data, principal, now=utcnow()))
+    return AttendanceRead.model_validate(await service.check_in(session, meeting_id, data, principal, now=now))
 
 
 @router.get(
@@ -164,11 +165,11 @@ async def attendees(meeting_id: uuid.UUID, session: SessionDep, principal: Calle
     dependencies=[Idempotent],
 )
 async def put_motion(
-    meeting_id: uuid.UUID, data: MotionCreate, session: SessionDep, principal: Caller, settings: Settings
+    meeting_id: uuid.UUID, data: MotionCreate, session: SessionDep, principal: Caller, settings: Settings, now: Now
 ) -> MotionRead:
     meeting = await service.get_meeting(session, meeting_id)
     rule = settings.quorum_rule(MeetingKind(meeting.kind))
-    motion = await service.put_motion(session, meeting_id, data, principal, quorum_rule=rule, now=utcnow())
+    motion = await service.put_motion(session, meeting_id, data, principal, quorum_rule=rule, now=now)
     return MotionRead.model_validate(motion)
 
 
@@ -189,9 +190,9 @@ async def get_motion(meeting_id: uuid.UUID, motion_id: uuid.UUID, session: Sessi
     dependencies=[Idempotent],
 )
 async def cast_vote(
-    meeting_id: uuid.UUID, motion_id: uuid.UUID, data: VoteCast, session: SessionDep, principal: Caller
+    meeting_id: uuid.UUID, motion_id: uuid.UUID, data: VoteCast, session: SessionDep, principal: Caller, now: Now
 ) -> VoteRead:
-    vote = await service.cast_vote(session, meeting_id, motion_id, data.choice, principal, now=utcnow())
+    vote = await service.cast_vote(session, meeting_id, motion_id, data.choice, principal, now=now)
     return VoteRead.model_validate(vote)
 
 
@@ -202,9 +203,9 @@ async def cast_vote(
     dependencies=[Idempotent],
 )
 async def close_motion(
-    meeting_id: uuid.UUID, motion_id: uuid.UUID, session: SessionDep, principal: Caller
+    meeting_id: uuid.UUID, motion_id: uuid.UUID, session: SessionDep, principal: Caller, now: Now
 ) -> MotionRead:
-    motion = await service.close_motion_now(session, meeting_id, motion_id, principal, now=utcnow())
+    motion = await service.close_motion_now(session, meeting_id, motion_id, principal, now=now)
     return MotionRead.model_validate(motion)
 
 
@@ -215,8 +216,10 @@ async def close_motion(
     summary="Rate the finished work 1-5 (review meetings; checked-in residents, once)",
     dependencies=[Idempotent],
 )
-async def rate(meeting_id: uuid.UUID, data: RatingCreate, session: SessionDep, principal: Caller) -> RatingRead:
-    return RatingRead.model_validate(await service.rate(session, meeting_id, data.score, principal, now=utcnow()))
+async def rate(
+    meeting_id: uuid.UUID, data: RatingCreate, session: SessionDep, principal: Caller, now: Now
+) -> RatingRead:
+    return RatingRead.model_validate(await service.rate(session, meeting_id, data.score, principal, now=now))
 
 
 @router.get(

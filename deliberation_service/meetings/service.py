@@ -38,6 +38,7 @@ from deliberation_service.meetings.voting import (
     MotionOutcome,
     MotionState,
     QuorumRule,
+    VoteChoice,
     VoterStanding,
     check_check_in,
     check_review_rating,
@@ -97,7 +98,7 @@ def _record(
     meeting: Meeting,
     actor_id: str,
     action: str,
-    changes: dict,
+    changes: dict[str, Any],
     *,
     at: datetime,
     entity_type: str = "meeting",
@@ -456,7 +457,7 @@ async def _freeze(session: AsyncSession, meeting: Meeting, motion: Motion, *, ac
     rule = QuorumRule(motion.quorum_minimum_checked_in, motion.quorum_minimum_turnout_percent)
     result = close_motion(
         MotionState(motion.state),
-        [BallotVote(v.resident_id, v.choice) for v in votes],  # type: ignore[arg-type]
+        [BallotVote(v.resident_id, VoteChoice(v.choice)) for v in votes],  # stored by check_vote: a valid choice
         checked_in_count=checked_in,
         quorum_rule=rule,
     )
@@ -594,7 +595,8 @@ async def close(
 
 async def _review_completed(session: AsyncSession, meeting: Meeting) -> None:
     ratings = await repository.ratings_of(session, meeting.id)
-    project = await project_repository.get_project(session, meeting.project_id)  # type: ignore[arg-type]
+    assert meeting.project_id is not None  # a review meeting is of a project
+    project = await project_repository.get_project(session, meeting.project_id)
     assert project is not None
     scores = [rating.score for rating in ratings]
     await outbox.add(

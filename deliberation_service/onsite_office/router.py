@@ -20,8 +20,8 @@ from deliberation_service.onsite_office.schemas import (
     InvitationsAdd,
 )
 from shared.auth import Principal, current_principal
+from shared.clock import Now
 from shared.idempotency import Idempotent, IdempotentRoute
-from shared.ids import utcnow
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 
@@ -38,8 +38,8 @@ Paging = Annotated[PageParameters, Depends(page_parameters)]
     summary="Open an on-site office case",
     dependencies=[Idempotent],
 )
-async def open_case(data: CaseCreate, session: SessionDep, principal: Caller) -> CaseRead:
-    return await service.read_model(session, await service.open_case(session, data, principal, now=utcnow()))
+async def open_case(data: CaseCreate, session: SessionDep, principal: Caller, now: Now) -> CaseRead:
+    return await service.read_model(session, await service.open_case(session, data, principal, now=now))
 
 
 @router.get(
@@ -68,8 +68,10 @@ async def get_case(case_id: uuid.UUID, session: SessionDep, principal: Caller) -
     summary="Invite more departments or officials",
     dependencies=[Idempotent],
 )
-async def invite(case_id: uuid.UUID, data: InvitationsAdd, session: SessionDep, principal: Caller) -> CaseRead:
-    return await service.read_model(session, await service.invite(session, case_id, data, principal, now=utcnow()))
+async def invite(
+    case_id: uuid.UUID, data: InvitationsAdd, session: SessionDep, principal: Caller, now: Now
+) -> CaseRead:
+    return await service.read_model(session, await service.invite(session, case_id, data, principal, now=now))
 
 
 @router.post(
@@ -80,9 +82,9 @@ async def invite(case_id: uuid.UUID, data: InvitationsAdd, session: SessionDep, 
     dependencies=[Idempotent],
 )
 async def schedule_session(
-    case_id: uuid.UUID, data: SessionCreate, session: SessionDep, principal: Caller
+    case_id: uuid.UUID, data: SessionCreate, session: SessionDep, principal: Caller, now: Now
 ) -> MeetingRead:
-    meeting = await service.schedule_session(session, case_id, data, principal, now=utcnow())
+    meeting = await service.schedule_session(session, case_id, data, principal, now=now)
     return await meetings.read_model(session, meeting, principal)
 
 
@@ -94,9 +96,9 @@ async def schedule_session(
     dependencies=[Idempotent],
 )
 async def add_commitment(
-    case_id: uuid.UUID, data: CommitmentCreate, session: SessionDep, principal: Caller
+    case_id: uuid.UUID, data: CommitmentCreate, session: SessionDep, principal: Caller, now: Now
 ) -> CommitmentRead:
-    commitment = await service.add_commitment(session, case_id, data, principal, now=utcnow())
+    commitment = await service.add_commitment(session, case_id, data, principal, now=now)
     return CommitmentRead.model_validate(commitment)
 
 
@@ -107,9 +109,9 @@ async def add_commitment(
     dependencies=[Idempotent],
 )
 async def fulfil_commitment(
-    case_id: uuid.UUID, commitment_id: uuid.UUID, session: SessionDep, principal: Caller
+    case_id: uuid.UUID, commitment_id: uuid.UUID, session: SessionDep, principal: Caller, now: Now
 ) -> CommitmentRead:
-    commitment = await service.fulfil_commitment(session, case_id, commitment_id, principal, now=utcnow())
+    commitment = await service.fulfil_commitment(session, case_id, commitment_id, principal, now=now)
     return CommitmentRead.model_validate(commitment)
 
 
@@ -119,8 +121,8 @@ async def fulfil_commitment(
     summary="Resolve the case (publishes onsite_office.resolved, which updates the ticket)",
     dependencies=[Idempotent],
 )
-async def resolve(case_id: uuid.UUID, data: CaseResolve, session: SessionDep, principal: Caller) -> CaseRead:
-    case = await service.resolve(session, case_id, data.outcome, principal, now=utcnow())
+async def resolve(case_id: uuid.UUID, data: CaseResolve, session: SessionDep, principal: Caller, now: Now) -> CaseRead:
+    case = await service.resolve(session, case_id, data.outcome, principal, now=now)
     return await service.read_model(session, case)
 
 

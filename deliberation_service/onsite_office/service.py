@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from deliberation_service import events
-from deliberation_service.access import require_station_staff, runs_station, uuid_or_none
+from deliberation_service.access import require_station_staff, runs_station
 from deliberation_service.audit import service as audit
 from deliberation_service.events import outbox
 from deliberation_service.meetings import repository as meetings_repository
@@ -34,7 +34,7 @@ from deliberation_service.onsite_office.schemas import (
     Official,
 )
 from deliberation_service.stations.repository import known_station
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, claim_id
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from shared.pagination import PageParameters, keyset_page
 
@@ -54,7 +54,7 @@ def _is_subdistrict_admin(principal: Principal, case: OnsiteCase) -> bool:
 async def can_see(session: AsyncSession, principal: Principal, case: OnsiteCase) -> bool:
     if runs_station(principal, case.station_id) or _is_subdistrict_admin(principal, case):
         return True
-    department = uuid_or_none(principal.department_id)
+    department = claim_id(principal.department_id)
     return (
         principal.has_role(Role.department)
         and department is not None
@@ -273,7 +273,7 @@ async def add_commitment(
     if MeetingState(meeting.state) is MeetingState.SCHEDULED:
         raise Conflict("Commitments are made at a session that has been held.", code="session_not_held")
     if principal.has_role(Role.department) and not runs_station(principal, case.station_id):
-        own = uuid_or_none(principal.department_id)
+        own = claim_id(principal.department_id)
         if data.owner_department_id is None or data.owner_department_id != own:
             raise Forbidden("A department records its own commitments.", code="out_of_scope")
     commitment = OnsiteCommitment(
@@ -421,15 +421,15 @@ async def page_cases(
     query = sa.select(OnsiteCase)
     if principal.is_district_admin:
         pass
-    elif principal.has_role(Role.subdistrict_admin) and uuid_or_none(principal.subdistrict_id):
-        query = query.where(OnsiteCase.subdistrict_id == uuid_or_none(principal.subdistrict_id))
-    elif principal.has_role(Role.department) and uuid_or_none(principal.department_id):
+    elif principal.has_role(Role.subdistrict_admin) and claim_id(principal.subdistrict_id):
+        query = query.where(OnsiteCase.subdistrict_id == claim_id(principal.subdistrict_id))
+    elif principal.has_role(Role.department) and claim_id(principal.department_id):
         invited = sa.select(OnsiteInvitation.case_id).where(
-            OnsiteInvitation.department_id == uuid_or_none(principal.department_id)
+            OnsiteInvitation.department_id == claim_id(principal.department_id)
         )
         query = query.where(OnsiteCase.id.in_(invited))
-    elif runs_station(principal, uuid_or_none(principal.station_id) or uuid.UUID(int=0)):
-        query = query.where(OnsiteCase.station_id == uuid_or_none(principal.station_id))
+    elif runs_station(principal, claim_id(principal.station_id) or uuid.UUID(int=0)):
+        query = query.where(OnsiteCase.station_id == claim_id(principal.station_id))
     else:
         raise Forbidden("This role sees no on-site office cases.", code="role_required")
     if state is not None:

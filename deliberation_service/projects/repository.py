@@ -5,9 +5,8 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from deliberation_service.access import uuid_or_none
 from deliberation_service.projects.models import Project, ProjectMilestone
-from shared.auth import STATION_STAFF, Principal
+from shared.auth import STATION_STAFF, Principal, claim_id
 from shared.pagination import PageParameters, keyset_page
 
 
@@ -30,7 +29,7 @@ def visibility_filter(principal: Principal | None) -> sa.ColumnElement[bool] | N
     conditions: list[sa.ColumnElement[bool]] = [Project.published_at.is_not(None)]
     if principal is not None:
         conditions.append(Project.proposer_id == principal.user_id)
-        own_station = uuid_or_none(principal.station_id)
+        own_station = claim_id(principal.station_id)
         if principal.has_role(*STATION_STAFF) and own_station is not None:
             conditions.append(Project.station_id == own_station)
     return sa.or_(*conditions)

@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from deliberation_service.audit import service as audit
 from deliberation_service.audit.schemas import AuditEntryRead
@@ -21,9 +22,9 @@ from deliberation_service.projects.schemas import (
 )
 from deliberation_service.projects.stages import ProjectStage
 from shared.auth import Principal, current_principal, optional_principal
+from shared.clock import Now
 from shared.conditional import IfMatch, Precondition, declare_version
 from shared.idempotency import Idempotent, IdempotentRoute
-from shared.ids import utcnow
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 
@@ -41,8 +42,8 @@ Paging = Annotated[PageParameters, Depends(page_parameters)]
     summary="Propose a project",
     dependencies=[Idempotent],
 )
-async def propose_project(data: ProjectCreate, session: SessionDep, principal: Caller) -> ProjectRead:
-    project = await service.propose_project(session, data, principal, now=utcnow())
+async def propose_project(data: ProjectCreate, session: SessionDep, principal: Caller, now: Now) -> ProjectRead:
+    project = await service.propose_project(session, data, principal, now=now)
     return await service.read_model(session, project)
 
 
@@ -74,7 +75,7 @@ async def get_project(project_id: uuid.UUID, session: SessionDep, principal: May
 
 
 async def unchanged_since_read(
-    session, project_id: uuid.UUID, principal: Principal, precondition: Precondition | None
+    session: AsyncSession, project_id: uuid.UUID, principal: Principal, precondition: Precondition | None
 ) -> None:
     """If-Match on a PATCH/PUT: checked on the row locked for the write, after 404 and 403."""
     if precondition is not None:
@@ -82,7 +83,7 @@ async def unchanged_since_read(
         precondition.require(project.version)
 
 
-async def edited(session, project: Project) -> ProjectRead:
+async def edited(session: AsyncSession, project: Project) -> ProjectRead:
     await session.flush()  # the ORM raises the version in the UPDATE: the answer's ETag names the new one
     declare_version(project.version)
     return await service.read_model(session, project)
@@ -90,17 +91,17 @@ async def edited(session, project: Project) -> ProjectRead:
 
 @router.patch("/{project_id}", response_model=ProjectRead, summary="Revise a project's plan")
 async def update_project(
-    project_id: uuid.UUID, data: ProjectUpdate, session: SessionDep, principal: Caller, precondition: IfMatch
+    project_id: uuid.UUID, data: ProjectUpdate, session: SessionDep, principal: Caller, precondition: IfMatch, now: Now
 ) -> ProjectRead:
     await unchanged_since_read(session, project_id, principal, precondition)
-    return await edited(session, await service.update_project(session, project_id, data, principal, now=utcnow()))
+    return await edited(session, await service.update_project(session, project_id, data, principal, now=now))
 
 
 @router.post(
     "/{project_id}/publish", response_model=ProjectRead, summary="Publish a proposed project", dependencies=[Idempotent]
 )
-async def publish_project(project_id: uuid.UUID, session: SessionDep, principal: Caller) -> ProjectRead:
-    project = await service.publish_project(session, project_id, principal, now=utcnow())
+async def publish_project(project_id: uuid.UUID, session: SessionDep, principal: Caller, now: Now) -> ProjectRead:
+    project = await service.publish_project(session, project_id, principal, now=now)
     return await service.read_model(session, project)
 
 
@@ -113,9 +114,9 @@ async def publish_project(project_id: uuid.UUID, session: SessionDep, principal:
     dependencies=[Idempotent],
 )
 async def transition(
-    project_id: uuid.UUID, data: ProjectTransitionRequest, session: SessionDep, principal: Caller
+    project_id: uuid.UUID, data: ProjectTransitionRequest, session: SessionDep, principal: Caller, now: Now
 ) -> ProjectRead:
-    project = await service.transition(session, project_id, data.action, principal, now=utcnow())
+    project = await service.transition(session, project_id, data.action, principal, now=now)
     return await service.read_model(session, project)
 
 
@@ -126,18 +127,18 @@ async def transition(
     dependencies=[Idempotent],
 )
 async def report_progress(
-    project_id: uuid.UUID, data: ProgressReport, session: SessionDep, principal: Caller
+    project_id: uuid.UUID, data: ProgressReport, session: SessionDep, principal: Caller, now: Now
 ) -> ProjectRead:
-    project = await service.report_progress(session, project_id, data.progress_percent, principal, now=utcnow())
+    project = await service.report_progress(session, project_id, data.progress_percent, principal, now=now)
     return await service.read_model(session, project)
 
 
 @router.put("/{project_id}/milestones", response_model=ProjectRead, summary="Set the project's dated milestones")
 async def set_milestones(
-    project_id: uuid.UUID, data: MilestonesPut, session: SessionDep, principal: Caller, precondition: IfMatch
+    project_id: uuid.UUID, data: MilestonesPut, session: SessionDep, principal: Caller, precondition: IfMatch, now: Now
 ) -> ProjectRead:
     await unchanged_since_read(session, project_id, principal, precondition)
-    project = await service.set_milestones(session, project_id, data.milestones, principal, now=utcnow())
+    project = await service.set_milestones(session, project_id, data.milestones, principal, now=now)
     return await edited(session, project)
 
 

@@ -232,7 +232,13 @@ async def update_project(
         setattr(project, name, value)
     project.updated_at = now
     audit.record(
-        session, actor_id=principal.user_id, entity_type=ENTITY, entity_id=project.id, action="update", changes=changes
+        session,
+        actor_id=principal.user_id,
+        entity_type=ENTITY,
+        entity_id=project.id,
+        action="update",
+        changes=changes,
+        at=now,
     )
     await outbox.add(
         session,

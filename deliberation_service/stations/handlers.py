@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +13,7 @@ from shared.events import EventEnvelope, PermanentFailure
 from shared.ids import stable_id
 
 
-def community_id_of(data: dict) -> uuid.UUID | None:
+def community_id_of(data: dict[str, Any]) -> uuid.UUID | None:
     """The contract sends community_id; derive it the catalogue's way when only names are present."""
     if data.get("community_id"):
         return uuid.UUID(data["community_id"])

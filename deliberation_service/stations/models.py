@@ -8,8 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from deliberation_service.base import Base
 from shared.database import UTCDateTime
+from shared.localtime import LOCAL_TIME_ZONE_NAME
 
-DEFAULT_TIME_ZONE = "Asia/Shanghai"
+DEFAULT_TIME_ZONE = LOCAL_TIME_ZONE_NAME  # a station whose event named no zone keeps the district's
 
 
 class StationCopy(Base):

@@ -15,6 +15,7 @@ from evaluation_service.invitations.tokens import new_token, token_hash
 from evaluation_service.settings import current_settings
 from evaluation_service.tickets.contract import TicketClosed, read_ticket_closed
 from evaluation_service.tickets.models import ClosedTicket
+from shared.database import affected_rows
 from shared.events import EventEnvelope
 
 logger = logging.getLogger("evaluation.invitations")
@@ -107,7 +108,7 @@ async def _closed_again(
         )
         .execution_options(synchronize_session=False)
     )
-    if renewed.rowcount != 1:
+    if affected_rows(renewed) != 1:
         logger.info("a rated ticket closed again; its rating stands", extra={"ticket_id": str(closed.ticket_id)})
         return
     recorded.handled_by = list(dict.fromkeys([*(recorded.handled_by or ()), *closed.handled_by]))

@@ -5,23 +5,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
+from evaluation_service import access
+from evaluation_service.access import Caller, StationStaff
 from evaluation_service.invitations import repository, service
 from evaluation_service.invitations.qr import qr_svg, qr_svg_data_uri
 from evaluation_service.invitations.schemas import InvitationRead, RatingLink
 from evaluation_service.ratings import service as ratings
 from evaluation_service.ratings.schemas import InPersonRatingCreate, RatingScores, SubmittedRating
 from evaluation_service.settings import EvaluationSettings
-from shared.auth import STATION_STAFF, Principal, Role, current_principal, require_roles
-from shared.errors import Forbidden
+from shared.clock import Now
 from shared.idempotency import Idempotent, IdempotentRoute
-from shared.ids import utcnow
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 
 router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"], route_class=IdempotentRoute)
-
-Caller = Annotated[Principal, Depends(current_principal)]
-Staff = Annotated[Principal, Depends(require_roles(*STATION_STAFF))]
 
 
 def public_base_url(request: Request) -> str:
@@ -38,21 +35,9 @@ async def list_invitations(
     ticket_id: Annotated[uuid.UUID | None, Query()] = None,
     station_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[InvitationRead]:
-    resident_id = None
-    if principal.is_district_admin:
-        pass
-    elif principal.has_role(*STATION_STAFF):
-        if station_id is not None and str(station_id) != principal.station_id:
-            raise Forbidden("Staff see their own station's invitations.", code="out_of_scope")
-        station_id = ratings.uuid_claim(principal.station_id)
-        if station_id is None:
-            raise Forbidden("No station in the caller's scope.", code="out_of_scope")
-    elif principal.has_role(Role.resident):
-        resident_id = principal.user_id  # a resident sees their own invitations, nobody else's
-    else:
-        raise Forbidden("This role sees no invitations.", code="role_required")
+    scope = access.invitation_filter(principal, station_id)
     items, next_cursor = await repository.page_invitations(
-        session, page, ticket_id=ticket_id, station_id=station_id, resident_id=resident_id
+        session, page, ticket_id=ticket_id, station_id=scope.station_id, resident_id=scope.resident_id
     )
     return Page(items=[InvitationRead.model_validate(item) for item in items], next_cursor=next_cursor)
 
@@ -82,8 +67,10 @@ async def get_invitation(invitation_id: uuid.UUID, session: SessionDep, principa
     },
     dependencies=[Idempotent],
 )
-async def issue_token(invitation_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller) -> RatingLink:
-    issued = await service.issue_token(session, invitation_id, principal, utcnow())
+async def issue_token(
+    invitation_id: uuid.UUID, request: Request, session: SessionDep, principal: Caller, now: Now
+) -> RatingLink:
+    issued = await service.issue_token(session, invitation_id, principal, now)
     url = f"{public_base_url(request)}/e/{issued.token}"
     qr_url = f"{url}?via=qr"
     return RatingLink(
@@ -113,12 +100,12 @@ async def issue_token(invitation_id: uuid.UUID, request: Request, session: Sessi
     dependencies=[Idempotent],
 )
 async def rate_in_person(
-    invitation_id: uuid.UUID, data: InPersonRatingCreate, session: SessionDep, principal: Staff
+    invitation_id: uuid.UUID, data: InPersonRatingCreate, session: SessionDep, principal: StationStaff, now: Now
 ) -> SubmittedRating:
     scores = RatingScores(attitude=data.attitude, ability=data.ability, comment=data.comment)
     try:
         rating = await ratings.submit_in_person(
-            session, invitation_id, scores, data.resident_confirmed, data.resident_code, principal, utcnow()
+            session, invitation_id, scores, data.resident_confirmed, data.resident_code, principal, now
         )
     except ratings.ResidentCodeRefused:
         await session.commit()  # the try counts, although nothing else of this request is kept

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evaluation_service import access
 from evaluation_service.events import RESIDENT_CODE_ISSUED, outbox
 from evaluation_service.invitations import codes
 from evaluation_service.invitations.models import Invitation
@@ -16,8 +17,8 @@ from evaluation_service.ratings import repository
 from evaluation_service.ratings.service import refuse_unusable
 from evaluation_service.settings import current_settings
 from evaluation_service.tickets.models import ClosedTicket
-from shared.auth import STATION_STAFF, Principal, Role
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.auth import Principal
+from shared.errors import Conflict, NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,25 +27,11 @@ class IssuedToken:
     token: str
 
 
-def _is_resident_of(principal: Principal, invitation: Invitation) -> bool:
-    return principal.has_role(Role.resident) and invitation.resident_id == principal.user_id
-
-
-def _is_notifier(principal: Principal) -> bool:
-    """The notification service, which texts the resident's own link to the ticket's contact phone.
-
-    Only a caller that is nothing but the notifier: a person holding another role too gets no link this way.
-    """
-    return principal.roles == frozenset({Role.notifier.value})
-
-
 async def visible_invitation(session: AsyncSession, invitation_id: uuid.UUID, principal: Principal) -> Invitation:
     invitation = await repository.invitation_by_id(session, invitation_id)
     if invitation is None:
         raise NotFound("No such invitation.", code="invitation_not_found")
-    if principal.is_district_admin or _is_resident_of(principal, invitation):
-        return invitation
-    if principal.has_role(*STATION_STAFF) and principal.station_id == str(invitation.station_id):
+    if access.sees_invitation(principal, invitation.resident_id, invitation.station_id):
         return invitation
     # Someone who may not see an invitation learns nothing of it, not even that it exists.
     raise NotFound("No such invitation.", code="invitation_not_found")
@@ -67,17 +54,15 @@ async def issue_token(
     if invitation is None:
         raise NotFound("No such invitation.", code="invitation_not_found")
     ticket = await session.get(ClosedTicket, invitation.ticket_id)
-    handled_by = set(ticket.handled_by or ()) if ticket is not None else set()
-    handled_by |= {invitation.social_worker_id} - {None}
-    is_station_staff = principal.has_role(*STATION_STAFF) and principal.station_id == str(invitation.station_id)
-    if is_station_staff and principal.user_id in handled_by:
-        raise Forbidden("Staff who handled a ticket never get a link to rate it.", code="handled_ticket")
+    handled_by = [*(ticket.handled_by or () if ticket is not None else ())]
+    if invitation.social_worker_id is not None:
+        handled_by.append(invitation.social_worker_id)
     # The resident's own link (no code): from their account, or texted to the ticket's contact by the notifier.
-    at_the_desk = not (_is_resident_of(principal, invitation) or _is_notifier(principal))
-    if at_the_desk and not is_station_staff:
-        raise NotFound("No such invitation.", code="invitation_not_found")
+    at_the_desk = (
+        access.link_kind(principal, invitation.resident_id, invitation.station_id, handled_by) is access.LinkKind.desk
+    )
     refuse_unusable(invitation, now)
-    if _is_notifier(principal) and invitation.token_issued_at is not None:
+    if invitation.token_issued_at is not None and not access.replaces_issued_link(principal):
         # The SMS carries the first link of a closing only: never replace one the resident (or a colleague
         # at the desk) already holds, which would stop it working.
         raise Conflict("A link was already issued for this closing.", code="link_already_issued")
@@ -97,6 +82,7 @@ async def issue_token(
     invitation.resident_code_attempts = 0
     await session.flush()
     if code is not None:
+        assert invitation.resident_code_expires_at is not None  # set with the code
         await outbox.add(
             session,
             RESIDENT_CODE_ISSUED,

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation_service.directory.models import StaffCopy, StationCopy
-from evaluation_service.html import Html, html_response
 from evaluation_service.invitations.models import Invitation
 from evaluation_service.invitations.tokens import token_hash, well_formed
 from evaluation_service.page import views
 from evaluation_service.page.ratelimit import RatingGuard
+from evaluation_service.pages import html_response
 from evaluation_service.ratings import service
 from evaluation_service.ratings.schemas import COMMENT_MAX_LENGTH, Channel, RatingScores
 from evaluation_service.tickets.models import ClosedTicket
 from shared.auth import principal_async
+from shared.clock import Now
 from shared.errors import Conflict, Forbidden, NotFound, Problem
-from shared.ids import utcnow
 from shared.service import SessionDep
 
 router = APIRouter(prefix="/e", tags=["resident page"], include_in_schema=False)
@@ -62,7 +64,7 @@ def wants_html(request: Request) -> bool:
     return "text/html" in accept or "json" not in accept
 
 
-def _not_found(request: Request, page: Html | None = None) -> HTMLResponse:
+def _not_found(request: Request, page: str | None = None) -> HTMLResponse:
     if not wants_html(request):
         raise NotFound("No such invitation.", code="invitation_not_found")
     return html_response(page or views.not_found_page(), 404)
@@ -89,11 +91,10 @@ def _via(request: Request, value: object = None) -> str:
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-async def rating_form(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+async def rating_form(token: str, request: Request, session: SessionDep, now: Now) -> HTMLResponse:
     limited = await _limited(request, token)
     if limited is not None:
         return limited
-    now = utcnow()
     try:
         invitation = await service.invitation_for_token(session, token)
         service.refuse_unusable(invitation, now)
@@ -111,7 +112,7 @@ def _asks_code(invitation: Invitation) -> bool:
     return invitation.resident_code_hash is not None
 
 
-def _read_form(form: dict[str, object]) -> tuple[RatingScores | None, views.FormState]:
+def _read_form(form: Mapping[str, object]) -> tuple[RatingScores | None, views.FormState]:
     state = views.FormState()
     code = form.get("resident_code")
     state.values["resident_code"] = code[:20] if isinstance(code, str) else ""
@@ -135,11 +136,10 @@ def _read_form(form: dict[str, object]) -> tuple[RatingScores | None, views.Form
 
 
 @router.post("/{token}", response_class=HTMLResponse)
-async def submit_form(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+async def submit_form(token: str, request: Request, session: SessionDep, now: Now) -> HTMLResponse:
     limited = await _limited(request, token)
     if limited is not None:
         return limited
-    now = utcnow()
     try:
         invitation = await service.invitation_for_token(session, token)
         service.refuse_unusable(invitation, now)

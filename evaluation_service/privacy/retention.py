@@ -13,7 +13,6 @@ a closed ticket is anonymised once (`personal_data_removed_at`), so passes are i
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -24,13 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from evaluation_service.invitations.models import Invitation
 from evaluation_service.ratings.models import Appeal, FollowUp, Rating
 from evaluation_service.tickets.models import ClosedTicket
-from shared.database import Database
+from shared.database import Database, table_of
 from shared.ids import utcnow
-from shared.periodic import BatchedPass
 from shared.privacy import mask_text
+from shared.retention import DEFAULT_BATCH_SIZE, Anonymiser, retention_days_of
+from shared.retention import anonymise_command as retention_command
 from shared.settings import ServiceSettings
-
-DEFAULT_BATCH_SIZE = 200
 
 
 async def _mask_columns(
@@ -74,48 +72,36 @@ async def anonymise_batch(
         ticket.resident_names = None
         ticket.personal_data_removed_at = now
     ids: list[uuid.UUID] = [ticket.ticket_id for ticket in tickets]
-    invitations = Invitation.__table__
+    invitations = table_of(Invitation)
     await session.execute(sa.update(invitations).where(invitations.c.ticket_id.in_(ids)).values(resident_id=None))
     # Core statements on the table: a rating is immutable for the ORM (its guard refuses updates) because
     # its scores never change; removing the resident's words is the one change the law asks of it.
-    ratings = Rating.__table__
+    ratings = table_of(Rating)
     await session.execute(
         sa.update(ratings).where(ratings.c.ticket_id.in_(ids), ratings.c.comment.is_not(None)).values(comment=None)
     )
     rating_ids = sa.select(ratings.c.id).where(ratings.c.ticket_id.in_(ids)).scalar_subquery()
-    follow_ups = FollowUp.__table__
+    follow_ups = table_of(FollowUp)
     rating_ticket = sa.select(ratings.c.ticket_id).where(ratings.c.id == follow_ups.c.rating_id).scalar_subquery()
     await _mask_columns(session, follow_ups, ("note",), rating_ticket, follow_ups.c.rating_id.in_(rating_ids), names)
-    appeals = Appeal.__table__
+    appeals = table_of(Appeal)
     await _mask_columns(
         session, appeals, ("reason", "decision_note"), appeals.c.ticket_id, appeals.c.ticket_id.in_(ids), names
     )
     return len(tickets)
 
 
-class Anonymiser(BatchedPass):
-    """Anonymises every closed ticket past the retention period, in batches; `run_once(now)` says how many."""
-
-    def __init__(
-        self,
-        database: Database,
-        retention_days: int,
-        clock: Callable[[], datetime],
-        *,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-    ) -> None:
-        skip_locked = not database.is_sqlite
-
-        async def batch(session: AsyncSession, moment: datetime, size: int) -> int:
-            return await anonymise_batch(session, moment, retention_days, size, skip_locked=skip_locked)
-
-        super().__init__(
-            database, batch, clock, batch_size=batch_size, done="personal data removed after the retention period"
-        )
+def retention_pass(
+    database: Database, retention_days: int, clock: Callable[[], datetime], *, batch_size: int = DEFAULT_BATCH_SIZE
+) -> Anonymiser:
+    """The retention pass over closed tickets (the kernel's `Anonymiser` with this service's batch):
+    `run_once(now)` says how many were anonymised."""
+    return Anonymiser(database, anonymise_batch, retention_days, clock, batch_size=batch_size)
 
 
-async def anonymise_command(database: Database, settings: ServiceSettings) -> None:
-    """`python -m evaluation_service anonymise`: one pass now, then a JSON line saying how many."""
-    retention_days = getattr(settings, "personal_data_retention_days", 365)
-    count = await Anonymiser(database, retention_days, utcnow).run_once()
-    print(json.dumps({"anonymised_closed_tickets": count, "retention_days": retention_days}))
+def _command_anonymiser(database: Database, settings: ServiceSettings) -> Anonymiser:
+    return retention_pass(database, retention_days_of(settings), utcnow)
+
+
+# `python -m evaluation_service anonymise`: one pass now, then a JSON line saying how many.
+anonymise_command = retention_command(_command_anonymiser, "anonymised_closed_tickets")

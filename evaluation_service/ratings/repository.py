@@ -13,6 +13,7 @@ from evaluation_service.invitations.models import Invitation
 from evaluation_service.ratings.models import Appeal, FollowUp, Rating
 from evaluation_service.ratings.routing import DepartmentChoice
 from evaluation_service.tickets.models import ClosedTicket
+from shared.database import affected_rows
 from shared.pagination import PageParameters, keyset_page
 
 
@@ -44,7 +45,7 @@ async def redeem(
     result = await session.execute(
         sa.update(Invitation).where(*conditions).values(redeemed_at=now).execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return affected_rows(result) == 1
 
 
 async def spend_code_try(session: AsyncSession, invitation_id: uuid.UUID, code_hash: str, max_attempts: int) -> bool:
@@ -59,7 +60,7 @@ async def spend_code_try(session: AsyncSession, invitation_id: uuid.UUID, code_h
         .values(resident_code_attempts=Invitation.resident_code_attempts + 1)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return affected_rows(result) == 1
 
 
 async def resident_names(session: AsyncSession, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
@@ -78,7 +79,7 @@ async def departments_in(session: AsyncSession, subdistrict_id: uuid.UUID) -> li
     return [DepartmentChoice(d.id, d.kind, d.subdistrict_id, tuple(d.service_categories or ())) for d in rows.all()]
 
 
-def _with_details(query: sa.Select) -> sa.Select:
+def _with_details(query: sa.Select[Rating]) -> sa.Select[Rating]:
     return query.options(selectinload(Rating.follow_ups), selectinload(Rating.appeal))
 
 

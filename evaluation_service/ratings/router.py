@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
+from evaluation_service import access
+from evaluation_service.access import Caller, MaybeCaller
 from evaluation_service.invitations.tokens import token_hash, well_formed
 from evaluation_service.page.ratelimit import RatingGuard
 from evaluation_service.ratings import repository, service
@@ -20,18 +22,14 @@ from evaluation_service.ratings.schemas import (
     SubmittedRating,
     TokenRatingCreate,
 )
-from shared.auth import Principal, current_principal, optional_principal
-from shared.errors import Forbidden, Problem
+from shared.clock import Now
+from shared.errors import Problem
 from shared.idempotency import Idempotent, IdempotentRoute
-from shared.ids import utcnow
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.privacy import mask_text
 from shared.service import SessionDep
 
 router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"], route_class=IdempotentRoute)
-
-Caller = Annotated[Principal, Depends(current_principal)]
-MaybeCaller = Annotated[Principal | None, Depends(optional_principal)]
 
 
 class TooManyRequests(Problem):
@@ -95,11 +93,10 @@ _DERIVED = {"follow_up_done", "follow_ups", "appeal"}
     dependencies=[Idempotent],
 )
 async def submit_rating(
-    data: TokenRatingCreate, request: Request, session: SessionDep, principal: MaybeCaller
+    data: TokenRatingCreate, request: Request, session: SessionDep, principal: MaybeCaller, now: Now
 ) -> SubmittedRating:
     await guard_request(request, data.token)
-    if data.channel.value == "in_person":
-        raise Forbidden("In-person ratings go through the staff app.", code="channel_not_allowed")
+    access.require_token_channel(data.channel.value)
     submission = service.Submission(
         scores=data,
         channel=data.channel,
@@ -107,7 +104,7 @@ async def submit_rating(
         resident_code=data.resident_code,
     )
     try:
-        rating = await service.submit_with_token(session, data.token, submission, utcnow())
+        rating = await service.submit_with_token(session, data.token, submission, now)
     except service.ResidentCodeRefused:
         await session.commit()  # the try counts, although nothing else of this request is kept
         raise
@@ -127,7 +124,7 @@ async def list_ratings(
     social_worker_id: Annotated[str | None, Query(max_length=64)] = None,
     department_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[InboxRating]:
-    scope = service.inbox_scope(principal)
+    scope = access.inbox_scope(principal)
     items, next_cursor = await repository.page_inbox(
         session,
         page,
@@ -148,9 +145,9 @@ async def list_appeals(
     page: Annotated[PageParameters, Depends(page_parameters)],
     status_filter: Annotated[Literal["pending", "upheld", "rejected"] | None, Query(alias="status")] = None,
 ) -> Page[AppealRead]:
-    subdistrict_id, raised_by = service.appeals_scope(principal)
+    scope = access.appeals_filter(principal)
     items, next_cursor = await repository.page_appeals(
-        session, page, subdistrict_id=subdistrict_id, raised_by=raised_by, status=status_filter
+        session, page, subdistrict_id=scope.subdistrict_id, raised_by=scope.raised_by, status=status_filter
     )
     names = await repository.resident_names(session, (item.ticket_id for item in items))
     return Page(
@@ -165,8 +162,8 @@ async def list_appeals(
     summary="Dispute a rating",
     dependencies=[Idempotent],
 )
-async def raise_appeal(data: AppealCreate, session: SessionDep, principal: Caller) -> AppealRead:
-    return AppealRead.model_validate(await service.raise_appeal(session, data, principal, utcnow()))
+async def raise_appeal(data: AppealCreate, session: SessionDep, principal: Caller, now: Now) -> AppealRead:
+    return AppealRead.model_validate(await service.raise_appeal(session, data, principal, now))
 
 
 @router.post(
@@ -176,9 +173,9 @@ async def raise_appeal(data: AppealCreate, session: SessionDep, principal: Calle
     dependencies=[Idempotent],
 )
 async def decide_appeal(
-    appeal_id: uuid.UUID, data: AppealDecision, session: SessionDep, principal: Caller
+    appeal_id: uuid.UUID, data: AppealDecision, session: SessionDep, principal: Caller, now: Now
 ) -> AppealRead:
-    decided = AppealRead.model_validate(await service.decide_appeal(session, appeal_id, data, principal, utcnow()))
+    decided = AppealRead.model_validate(await service.decide_appeal(session, appeal_id, data, principal, now))
     # The department wrote the decision note; the reason is the social worker's words: masked for it.
     names = await repository.resident_names(session, [decided.ticket_id])
     return decided.model_copy(update={"reason": mask_text(decided.reason, names.get(decided.ticket_id, ()))})
@@ -198,6 +195,6 @@ async def get_rating(rating_id: uuid.UUID, session: SessionDep, principal: Calle
     dependencies=[Idempotent],
 )
 async def record_follow_up(
-    rating_id: uuid.UUID, data: FollowUpCreate, session: SessionDep, principal: Caller
+    rating_id: uuid.UUID, data: FollowUpCreate, session: SessionDep, principal: Caller, now: Now
 ) -> FollowUpRead:
-    return FollowUpRead.model_validate(await service.record_follow_up(session, rating_id, data, principal, utcnow()))
+    return FollowUpRead.model_validate(await service.record_follow_up(session, rating_id, data, principal, now))

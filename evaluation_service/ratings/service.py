@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evaluation_service import access
 from evaluation_service.events import (
     APPEAL_DECIDED,
     APPEAL_RAISED,
@@ -30,8 +31,8 @@ from evaluation_service.reports.scoring import Rating as ScoredRating
 from evaluation_service.reports.scoring import needs_follow_up
 from evaluation_service.settings import current_settings
 from evaluation_service.tickets.models import ClosedTicket
-from shared.auth import STATION_STAFF, Principal, Role
-from shared.errors import Conflict, Forbidden, NotFound, Problem, Unprocessable
+from shared.auth import Principal
+from shared.errors import Conflict, NotFound, Problem, Unprocessable
 from shared.privacy import mask_text
 
 
@@ -54,15 +55,6 @@ _CODE_REFUSALS = {
     codes.CodeRefusal.expired: "The code has expired: ask the station for a new one.",
     codes.CodeRefusal.exhausted: "The code was tried too often: ask the station for a new one.",
 }
-
-
-def uuid_claim(value: str | None) -> uuid.UUID | None:
-    if value is None:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError as error:
-        raise Forbidden("The token's scope is not readable.", code="invalid_scope") from error
 
 
 # --- submitting a rating ---------------------------------------------------------------------------
@@ -134,12 +126,10 @@ async def submit(session: AsyncSession, invitation: Invitation, submission: Subm
     ticket = await session.get(ClosedTicket, invitation.ticket_id)
     if ticket is None:  # an invitation exists only for a recorded closed ticket
         raise _not_found()
-    handled_by = set(ticket.handled_by or ()) | ({invitation.social_worker_id} - {None})
     # Whoever rates, whoever carries the scores in person, and the resident's own account: none of them
     # may be someone who handled the matter.
-    raters = {submission.rater_id, submission.submitted_by, invitation.resident_id} - {None}
-    if raters & handled_by:
-        raise Forbidden("A staff member never rates a ticket they handled.", code="rater_handled_ticket")
+    raters = (submission.rater_id, submission.submitted_by, invitation.resident_id)
+    access.require_not_handled(raters, [*(ticket.handled_by or ()), invitation.social_worker_id])
     refuse_unusable(invitation, now)
     if not submission.resident_confirmed:
         raise Unprocessable(
@@ -163,8 +153,7 @@ async def submit(session: AsyncSession, invitation: Invitation, submission: Subm
     # The invitation is ours now: read the closing it stands for as it is now (it may have closed again).
     ticket = await session.get(ClosedTicket, invitation.ticket_id, populate_existing=True)
     assert ticket is not None
-    if raters & set(ticket.handled_by or ()):
-        raise Forbidden("A staff member never rates a ticket they handled.", code="rater_handled_ticket")
+    access.require_not_handled(raters, ticket.handled_by or ())
     scores = submission.scores
     departments = await repository.departments_in(session, ticket.subdistrict_id)
     comment = scores.comment.strip() if scores.comment else None
@@ -236,10 +225,8 @@ async def submit_in_person(
     now: datetime,
 ) -> Rating:
     invitation = await repository.invitation_by_id(session, invitation_id)
-    if invitation is None or not (
-        principal.has_role(*STATION_STAFF) and principal.station_id == str(invitation.station_id)
-    ):
-        raise _not_found()
+    access.require_carries_in_person(principal, invitation.station_id if invitation is not None else None)
+    assert invitation is not None
     submission = Submission(
         scores=scores,
         channel=Channel.in_person,
@@ -254,57 +241,24 @@ async def submit_in_person(
 # --- the department's inbox ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class InboxScope:
-    subdistrict_id: uuid.UUID | None
-    department_id: uuid.UUID | None
-
-
-def inbox_scope(principal: Principal) -> InboxScope:
-    """District admins see every rating; a subdistrict's departments and admin see that subdistrict's;
-    a district-level department sees what was routed to it. Station staff and residents see none."""
-    if principal.is_district_admin:
-        return InboxScope(None, None)
-    if principal.has_role(Role.department, Role.subdistrict_admin):
-        subdistrict_id = uuid_claim(principal.subdistrict_id)
-        if subdistrict_id is not None:
-            return InboxScope(subdistrict_id, None)
-        department_id = uuid_claim(principal.department_id)
-        if department_id is not None and principal.has_role(Role.department):
-            return InboxScope(None, department_id)
-    raise Forbidden("Only the functional departments read ratings.", code="role_required")
-
-
-def in_scope(scope: InboxScope, rating: Rating) -> bool:
-    if scope.subdistrict_id is not None and rating.subdistrict_id != scope.subdistrict_id:
-        return False
-    return scope.department_id is None or rating.department_id == scope.department_id
-
-
 async def visible_rating(session: AsyncSession, rating_id: uuid.UUID, principal: Principal) -> Rating:
-    scope = inbox_scope(principal)
+    scope = access.inbox_scope(principal)
     rating = await repository.get_rating(session, rating_id)
-    if rating is None or not in_scope(scope, rating):
+    if rating is None or not scope.covers(rating.subdistrict_id, rating.department_id):
         raise NotFound("No such rating.", code="rating_not_found")
     return rating
-
-
-def _require_department(principal: Principal) -> InboxScope:
-    if not principal.has_role(Role.department):
-        raise Forbidden("Only a functional department does this.", code="role_required")
-    return inbox_scope(principal)
 
 
 async def record_follow_up(
     session: AsyncSession, rating_id: uuid.UUID, data: FollowUpCreate, principal: Principal, now: datetime
 ) -> FollowUp:
-    scope = _require_department(principal)
+    scope = access.department_scope(principal)
     rating = await repository.get_rating(session, rating_id)
-    if rating is None or not in_scope(scope, rating):
+    if rating is None or not scope.covers(rating.subdistrict_id, rating.department_id):
         raise NotFound("No such rating.", code="rating_not_found")
     follow_up = FollowUp(
         rating_id=rating.id,
-        department_id=uuid_claim(principal.department_id),
+        department_id=access.uuid_claim(principal.department_id),
         recorded_by=principal.user_id,
         action=data.action.value,
         note=data.note,
@@ -335,11 +289,7 @@ async def raise_appeal(session: AsyncSession, data: AppealCreate, principal: Pri
     """The rated social worker (or their station's secretary) disputes a rating of one of their tickets.
     They never see the rating itself: the appeal names the ticket."""
     rating = await repository.rating_for_ticket(session, data.ticket_id)
-    is_rated_worker = rating is not None and principal.user_id == rating.social_worker_id
-    is_secretary = (
-        rating is not None and principal.has_role(Role.secretary) and principal.station_id == str(rating.station_id)
-    )
-    if rating is None or not (is_rated_worker or is_secretary):
+    if rating is None or not access.may_appeal(principal, rating.social_worker_id, rating.station_id):
         raise NotFound("No rating of this ticket that the caller may dispute.", code="rating_not_found")
     appeal = Appeal(
         rating_id=rating.id,
@@ -374,10 +324,10 @@ async def raise_appeal(session: AsyncSession, data: AppealCreate, principal: Pri
 async def decide_appeal(
     session: AsyncSession, appeal_id: uuid.UUID, data: AppealDecision, principal: Principal, now: datetime
 ) -> Appeal:
-    scope = _require_department(principal)
+    scope = access.department_scope(principal)
     appeal = await repository.get_appeal(session, appeal_id, for_update=True)
     rating = await repository.get_rating(session, appeal.rating_id) if appeal is not None else None
-    if appeal is None or rating is None or not in_scope(scope, rating):
+    if appeal is None or rating is None or not scope.covers(rating.subdistrict_id, rating.department_id):
         raise NotFound("No such appeal.", code="appeal_not_found")
     if appeal.status != "pending":
         raise Conflict(f"The appeal was already {appeal.status}.", code="appeal_already_decided")
@@ -400,14 +350,3 @@ async def decide_appeal(
         subject=str(appeal.ticket_id),
     )
     return appeal
-
-
-def appeals_scope(principal: Principal) -> tuple[uuid.UUID | None, str | None]:
-    """(subdistrict, raised_by) filters: departments see their subdistrict's, staff their own."""
-    if principal.is_district_admin:
-        return None, None
-    if principal.has_role(Role.department, Role.subdistrict_admin) and principal.subdistrict_id:
-        return uuid_claim(principal.subdistrict_id), None
-    if principal.has_role(*STATION_STAFF):
-        return None, principal.user_id
-    raise Forbidden("This role sees no appeals.", code="role_required")

@@ -1,11 +1,15 @@
-"""The annual assessment as CSV and as a printable HTML report with inline SVG charts (no JavaScript)."""
+"""The annual assessment as CSV and as a printable HTML report with inline SVG charts (no JavaScript).
+
+The report's markup is in templates/reports/; here are its values and the charts' geometry."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from evaluation_service.html import Html, escape, join, page, tag
+from evaluation_service.pages import render
 from evaluation_service.reports.schemas import AssessmentRead, FormulaRead, Summary, TrendPoint
 from shared.csv_safety import SafeWriter
 
@@ -49,63 +53,96 @@ def assessments_csv(items: Sequence[AssessmentRead]) -> str:
     return buffer.getvalue()
 
 
-# --- charts -----------------------------------------------------------------------------------------
-
-_FONT = 'font-family="Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"'
+# --- charts: the geometry here, the SVG markup in templates/reports/charts.html ----------------------
 
 
-def _svg(width: int, height: int, label: str, body: str) -> Html:
-    return Html(
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-label="{escape(label)}" {_FONT} font-size="12">'
-        f"<title>{escape(label)}</title>{body}</svg>"
-    )
+@dataclass(frozen=True, slots=True)
+class ComponentBar:
+    label: str
+    y: int
+    bar_width: str | None  # None: the component is left out of the score
+    omitted: str
+    figures: str
 
 
-def components_chart(item: AssessmentRead) -> Html:
+@dataclass(frozen=True, slots=True)
+class ComponentsChart:
+    height: int
+    rows: list[ComponentBar]
+
+
+def components_chart(item: AssessmentRead) -> ComponentsChart:
     rows = []
     for index, component in enumerate(item.components):
-        y = 8 + index * 28
         label = COMPONENT_NAMES.get(component.name, component.name)
-        rows.append(f'<text x="0" y="{y + 14}">{escape(label)}</text>')
-        rows.append(f'<rect x="80" y="{y}" width="300" height="18" fill="#eee"/>')
+        y = 8 + index * 28
         if component.score is None:
             reason = OMITTED.get(component.omitted_reason or "", "未计入")
-            rows.append(f'<text x="86" y="{y + 14}" fill="#777">{escape(reason)}</text>')
+            rows.append(ComponentBar(label, y, None, reason, ""))
             continue
-        width = round(component.score * 3, 1)
-        rows.append(f'<rect x="80" y="{y}" width="{width}" height="18" fill="#b71c1c"/>')
-        rows.append(
-            f'<text x="388" y="{y + 14}">{component.score:.1f} 分 × {component.applied_weight:.0%}'
-            f" = {component.points:.1f}</text>"
-        )
-    return _svg(560, 8 + 28 * len(item.components), "考核构成", "".join(rows))
+        figures = f"{component.score:.1f} 分 × {component.applied_weight:.0%} = {component.points:.1f}"
+        rows.append(ComponentBar(label, y, str(round(component.score * 3, 1)), "", figures))
+    return ComponentsChart(8 + 28 * len(item.components), rows)
 
 
-def trend_chart(points: Sequence[TrendPoint]) -> Html:
+@dataclass(frozen=True, slots=True)
+class MonthBar:
+    x: str
+    y: str
+    width: str
+    height: str
+    title: str
+    label_x: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    colour: str
+    points: list[tuple[str, str]]
+    lines: list[str]  # polylines' points; a month under the minimum sample breaks the line
+
+
+@dataclass(frozen=True, slots=True)
+class TrendChart:
+    width: int
+    height: int
+    left: int
+    axis_y: int
+    grid: list[tuple[int, str, str]]  # (score, label's y, line's y)
+    bars: list[MonthBar]
+    series: list[Series]
+
+
+def trend_chart(points: Sequence[TrendPoint]) -> TrendChart | None:
     if not points:
-        return Html("")
+        return None
     width, height, left, top, bottom = 560, 190, 30, 10, 40
     plot_height = height - top - bottom
     step = (width - left - 10) / len(points)
     most = max((p.count for p in points), default=0) or 1
-    parts = [f'<line x1="{left}" y1="{top + plot_height}" x2="{width - 10}" y2="{top + plot_height}" stroke="#999"/>']
+    grid = []
     for score in range(1, 6):
         y = top + plot_height - (score - 1) / 4 * plot_height
-        parts.append(f'<text x="0" y="{y + 4:.1f}" fill="#777">{score}</text>')
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#eee"/>')
+        grid.append((score, f"{y + 4:.1f}", f"{y:.1f}"))
+    bars = []
     for index, point in enumerate(points):
         x = left + index * step
         bar = point.count / most * plot_height * 0.5
-        parts.append(
-            f'<rect x="{x + step * 0.2:.1f}" y="{top + plot_height - bar:.1f}" width="{step * 0.6:.1f}" '
-            f'height="{bar:.1f}" fill="#e0e0e0"><title>{escape(point.month)}: {point.count}</title></rect>'
+        bars.append(
+            MonthBar(
+                x=f"{x + step * 0.2:.1f}",
+                y=f"{top + plot_height - bar:.1f}",
+                width=f"{step * 0.6:.1f}",
+                height=f"{bar:.1f}",
+                title=f"{point.month}: {point.count}",
+                label_x=f"{x + step / 2:.1f}",
+                label=f"{int(point.month[5:])}月",
+            )
         )
-        parts.append(
-            f'<text x="{x + step / 2:.1f}" y="{height - 22}" text-anchor="middle" fill="#555">'
-            f"{int(point.month[5:])}月</text>"
-        )
+    series = []
     for field, colour in (("mean_attitude", "#b71c1c"), ("mean_ability", "#1565c0")):
+        circles: list[tuple[str, str]] = []
         segment: list[str] = []
         segments: list[list[str]] = []
         for index, point in enumerate(points):
@@ -118,24 +155,34 @@ def trend_chart(points: Sequence[TrendPoint]) -> Html:
             x = left + index * step + step / 2
             y = top + plot_height - (value - 1) / 4 * plot_height
             segment.append(f"{x:.1f},{y:.1f}")
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
+            circles.append((f"{x:.1f}", f"{y:.1f}"))
         if segment:
             segments.append(segment)
-        for line in segments:
-            if len(line) > 1:
-                parts.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="{colour}" stroke-width="2"/>')
-    parts.append(f'<rect x="{left}" y="{height - 14}" width="10" height="10" fill="#b71c1c"/>')
-    parts.append(f'<text x="{left + 14}" y="{height - 5}">服务态度</text>')
-    parts.append(f'<rect x="{left + 80}" y="{height - 14}" width="10" height="10" fill="#1565c0"/>')
-    parts.append(f'<text x="{left + 94}" y="{height - 5}">服务能力</text>')
-    parts.append(f'<rect x="{left + 160}" y="{height - 14}" width="10" height="10" fill="#e0e0e0"/>')
-    parts.append(f'<text x="{left + 174}" y="{height - 5}">评价数（样本不足的月份不显示均分）</text>')
-    return _svg(width, height, "月度趋势", "".join(parts))
+        series.append(Series(colour, circles, [" ".join(line) for line in segments if len(line) > 1]))
+    return TrendChart(width, height, left, top + plot_height, grid, bars, series)
 
 
-def distribution_chart(summary: Summary) -> Html:
-    parts = []
+@dataclass(frozen=True, slots=True)
+class ScoreBar:
+    x: int
+    y: str
+    height: str
+    count_y: str
+    count: int
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
+class DistributionGroup:
+    label: str
+    x: int
+    colour: str
+    bars: list[ScoreBar]
+
+
+def distribution_chart(summary: Summary) -> list[DistributionGroup]:
     most = max([*summary.attitude_distribution.values(), *summary.ability_distribution.values(), 1])
+    groups = []
     for group, (label, distribution, colour) in enumerate(
         (
             ("服务态度", summary.attitude_distribution, "#b71c1c"),
@@ -143,29 +190,18 @@ def distribution_chart(summary: Summary) -> Html:
         )
     ):
         x0 = 10 + group * 280
-        parts.append(f'<text x="{x0}" y="14">{escape(label)}</text>')
+        bars = []
         for score in range(1, 6):
             count = distribution.get(str(score), 0)
             bar = count / most * 80
-            x = x0 + (score - 1) * 50
-            parts.append(f'<rect x="{x}" y="{110 - bar:.1f}" width="36" height="{bar:.1f}" fill="{colour}"/>')
-            parts.append(f'<text x="{x + 18}" y="{104 - bar:.1f}" text-anchor="middle">{count}</text>')
-            parts.append(f'<text x="{x + 18}" y="126" text-anchor="middle">{score}分</text>')
-    return _svg(560, 132, "评分分布", "".join(parts))
+            bars.append(
+                ScoreBar(x0 + (score - 1) * 50, f"{110 - bar:.1f}", f"{bar:.1f}", f"{104 - bar:.1f}", count, score)
+            )
+        groups.append(DistributionGroup(label, x0, colour, bars))
+    return groups
 
 
-# --- the printable report ---------------------------------------------------------------------------
-
-STYLE = """
-body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;color:#222;margin:24px;font-size:14px}
-h1{font-size:22px;margin:0 0 4px 0}h2{font-size:17px;margin:0 0 6px 0}
-table{border-collapse:collapse;width:100%;margin:12px 0}th,td{border:1px solid #ccc;padding:4px 6px;text-align:left}
-th{background:#f3f3f3}td.n{text-align:right}
-section.staff{border-top:2px solid #b71c1c;padding-top:10px;margin-top:20px;page-break-inside:avoid;break-inside:avoid}
-.muted{color:#666}.score{font-size:20px;font-weight:700}
-svg{display:block;max-width:100%;height:auto;margin:6px 0}
-@media print{body{margin:0}section.staff{page-break-inside:avoid}}
-"""
+# --- the printable report (templates/reports/assessments.html) ---------------------------------------
 
 
 def _number(value: float | None, digits: int = 2, suffix: str = "") -> str:
@@ -180,76 +216,42 @@ def _ratio(on_time: int, total: int) -> str:
     return f"{on_time}/{total}" if total else "—"
 
 
-def assessments_html(year: int, formula: FormulaRead, items: Sequence[AssessmentRead], minimum_sample: int) -> Html:
-    header = tag(
-        "header",
-        tag("h1", f"{year}年度社工绩效考核"),
-        tag(
-            "p",
-            f"考核公式：居民评价 {formula.resident_weight:.0%}，按时受理 {formula.acceptance_on_time_weight:.0%}，"
-            f"按时办结 {formula.resolution_on_time_weight:.0%}，兜底案件 {formula.backstop_weight:.0%}"
-            f"（全年 {formula.backstop_target} 件为满分）。评价少于 {minimum_sample} 条时不显示均分，"
-            "该项不计入，其余各项按权重折算。",
-            class_="muted",
-        ),
+def _staff_report(item: AssessmentRead) -> dict[str, Any]:
+    figures = item.ticket_figures
+    return {
+        "name": item.name or item.staff_id,
+        "station_name": item.station_name,
+        "subdistrict_name": item.subdistrict_name,
+        "cells": [
+            str(item.ratings.count),
+            _number(item.ratings.mean_attitude),
+            _number(item.ratings.mean_ability),
+            _percent(item.ratings.response_rate),
+            _ratio(figures.accepted_on_time_count, figures.accepted_count),
+            _ratio(figures.resolved_on_time_count, figures.resolved_count),
+            str(figures.backstop_handled_count),
+            _number(item.score),
+        ],
+        "score": _number(item.score),
+        "grade": GRADE_NAMES.get(item.grade or ""),
+        "components": components_chart(item),
+        "distribution": distribution_chart(item.ratings),
+        "trend": trend_chart(item.trend),
+    }
+
+
+def assessments_html(year: int, formula: FormulaRead, items: Sequence[AssessmentRead], minimum_sample: int) -> str:
+    weights = {
+        "resident": f"{formula.resident_weight:.0%}",
+        "acceptance_on_time": f"{formula.acceptance_on_time_weight:.0%}",
+        "resolution_on_time": f"{formula.resolution_on_time_weight:.0%}",
+        "backstop": f"{formula.backstop_weight:.0%}",
+    }
+    return render(
+        "reports/assessments.html",
+        year=year,
+        weights=weights,
+        backstop_target=formula.backstop_target,
+        minimum_sample=minimum_sample,
+        staff=[_staff_report(item) for item in items],
     )
-    head = tag(
-        "tr",
-        *(
-            tag("th", text)
-            for text in (
-                "社工",
-                "服务站",
-                "评价数",
-                "态度均分",
-                "能力均分",
-                "参评率",
-                "按时受理",
-                "按时办结",
-                "兜底",
-                "总分",
-                "等级",
-            )
-        ),
-    )
-    rows = [
-        tag(
-            "tr",
-            tag("td", item.name or item.staff_id),
-            tag("td", item.station_name or "—"),
-            tag("td", str(item.ratings.count), class_="n"),
-            tag("td", _number(item.ratings.mean_attitude), class_="n"),
-            tag("td", _number(item.ratings.mean_ability), class_="n"),
-            tag("td", _percent(item.ratings.response_rate), class_="n"),
-            tag(
-                "td", _ratio(item.ticket_figures.accepted_on_time_count, item.ticket_figures.accepted_count), class_="n"
-            ),
-            tag(
-                "td", _ratio(item.ticket_figures.resolved_on_time_count, item.ticket_figures.resolved_count), class_="n"
-            ),
-            tag("td", str(item.ticket_figures.backstop_handled_count), class_="n"),
-            tag("td", _number(item.score), class_="n"),
-            tag("td", GRADE_NAMES.get(item.grade or "", "—")),
-        )
-        for item in items
-    ]
-    table = tag("table", tag("thead", head), tag("tbody", *rows)) if items else tag("p", "本年度没有可考核的社工。")
-    sections = [
-        tag(
-            "section",
-            tag("h2", item.name or item.staff_id),
-            tag(
-                "p",
-                f"{item.subdistrict_name or ''} {item.station_name or ''} · 总分 ",
-                tag("span", _number(item.score), class_="score"),
-                f" · {GRADE_NAMES.get(item.grade or '', '无等级')}",
-                class_="muted",
-            ),
-            components_chart(item),
-            distribution_chart(item.ratings),
-            trend_chart(item.trend),
-            class_="staff",
-        )
-        for item in items
-    ]
-    return page(f"{year}年度社工绩效考核", join([header, table, *sections]), style=STYLE)

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation_service.html import html_response
-from evaluation_service.ratings.service import uuid_claim
+from evaluation_service import access
+from evaluation_service.access import Caller
+from evaluation_service.pages import html_response
 from evaluation_service.reports import render, service
 from evaluation_service.reports.periods import year_bounds
 from evaluation_service.reports.repository import Level
@@ -29,13 +29,12 @@ from evaluation_service.reports.scoring import SHANGHAI, AssessmentFormula, Inva
 from evaluation_service.reviews import repository as reviews
 from evaluation_service.reviews.scores import summarize_reviews
 from evaluation_service.settings import EvaluationSettings
-from shared.auth import STATION_STAFF, Principal, Role, current_principal
-from shared.errors import Forbidden, Unprocessable
+from shared.clock import Now
+from shared.errors import Unprocessable
 from shared.service import SessionDep
 
 router = APIRouter(tags=["reports"])
 
-Caller = Annotated[Principal, Depends(current_principal)]
 LEVELS = {
     "social-workers": Level.social_worker,
     "stations": Level.station,
@@ -44,61 +43,16 @@ LEVELS = {
 }
 
 
-def _this_year() -> int:
-    return datetime.now(UTC).astimezone(SHANGHAI).year
+def _year_of(now: datetime) -> int:
+    return now.astimezone(SHANGHAI).year
 
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year (Shanghai); default this year.")]
 
 
 def _settings(request: Request) -> EvaluationSettings:
-    return request.app.state.runtime.settings
-
-
-@dataclass(frozen=True, slots=True)
-class ReportScope:
-    subdistrict_id: uuid.UUID | None
-    station_id: uuid.UUID | None
-    staff_id: str | None = None
-
-
-def _narrow(own: uuid.UUID | None, requested: uuid.UUID | None, what: str) -> uuid.UUID | None:
-    if own is None:
-        return requested
-    if requested is not None and requested != own:
-        raise Forbidden(f"Outside the caller's {what}.", code="out_of_scope")
-    return own
-
-
-def report_scope(
-    principal: Principal,
-    subdistrict_id: uuid.UUID | None,
-    station_id: uuid.UUID | None,
-    *,
-    level: Level | None = None,
-    assessment: bool = False,
-) -> ReportScope:
-    """District admins and integrations: everything. A subdistrict's departments and admin: that
-    subdistrict. A station's secretary: that station. A social worker: their own assessment, and their
-    station's figures. Residents: none (a report is about staff, and no resident's answer is shown)."""
-    if principal.is_district_admin or principal.has_role(Role.integration_client):
-        return ReportScope(subdistrict_id, station_id)
-    if principal.has_role(Role.department, Role.subdistrict_admin):
-        own = uuid_claim(principal.subdistrict_id)
-        if own is None and principal.has_role(Role.subdistrict_admin):
-            raise Forbidden("No subdistrict in the caller's scope.", code="out_of_scope")
-        return ReportScope(_narrow(own, subdistrict_id, "subdistrict"), station_id)
-    if principal.has_role(*STATION_STAFF):
-        own_station = uuid_claim(principal.station_id)
-        if own_station is None or level is Level.subdistrict:
-            raise Forbidden("Station staff see their own station's figures.", code="out_of_scope")
-        staff_id = principal.user_id if assessment and not principal.has_role(Role.secretary) else None
-        return ReportScope(
-            uuid_claim(principal.subdistrict_id) if subdistrict_id is None else subdistrict_id,
-            _narrow(own_station, station_id, "station"),
-            staff_id,
-        )
-    raise Forbidden("This role sees no evaluation reports.", code="role_required")
+    settings: EvaluationSettings = request.app.state.runtime.settings
+    return settings
 
 
 @router.get("/api/v1/evaluations/reports/{level}", response_model=ScopeReportRead, summary="Ratings per scope")
@@ -106,14 +60,15 @@ async def scope_report(
     request: Request,
     session: SessionDep,
     principal: Caller,
+    now: Now,
     level: Annotated[Literal["social-workers", "stations", "communities", "subdistricts"], Path()],
     year: Year = None,
     subdistrict_id: Annotated[uuid.UUID | None, Query()] = None,
     station_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> ScopeReportRead:
     chosen = LEVELS[level]
-    scope = report_scope(principal, subdistrict_id, station_id, level=chosen)
-    year = year or _this_year()
+    scope = access.report_scope(principal, subdistrict_id, station_id, subdistrict_level=chosen is Level.subdistrict)
+    year = year or _year_of(now)
     minimum_sample = _settings(request).minimum_sample
     reports = await service.scope_reports(
         session,
@@ -202,7 +157,7 @@ def _assessment_read(item: service.StaffAssessment) -> AssessmentRead:
 
 
 Format = Annotated[Literal["json", "csv", "html"], Query(description="json, csv, or a printable html report")]
-FORMAT_RESPONSES: dict[int | str, dict] = {
+FORMAT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}}
 }
 Weight = Annotated[float | None, Query(ge=0, le=1)]
@@ -213,12 +168,11 @@ async def _assessment_response(
     settings: EvaluationSettings,
     formula: AssessmentFormula,
     year: int,
-    scope: ReportScope,
+    scope: access.ReportScope,
     staff_id: str | None,
     output: str,
 ) -> AssessmentReportRead | Response:
-    if scope.staff_id is not None and staff_id is not None and staff_id != scope.staff_id:
-        raise Forbidden("A social worker sees their own assessment.", code="out_of_scope")
+    staff_id = access.assessed_staff(scope, staff_id)
     items = await service.assessments(
         session,
         year,
@@ -226,7 +180,7 @@ async def _assessment_response(
         minimum_sample=settings.minimum_sample,
         subdistrict_id=scope.subdistrict_id,
         station_id=scope.station_id,
-        staff_id=staff_id or scope.staff_id,
+        staff_id=staff_id,
     )
     reads = [_assessment_read(item) for item in items]
     formula_read = FormulaRead(
@@ -257,6 +211,7 @@ async def list_assessments(
     request: Request,
     session: SessionDep,
     principal: Caller,
+    now: Now,
     year: Year = None,
     format: Format = "json",
     subdistrict_id: Annotated[uuid.UUID | None, Query()] = None,
@@ -276,8 +231,8 @@ async def list_assessments(
         backstop_weight,
         backstop_target,
     )
-    scope = report_scope(principal, subdistrict_id, station_id, assessment=True)
-    return await _assessment_response(session, settings, formula, year or _this_year(), scope, None, format)
+    scope = access.report_scope(principal, subdistrict_id, station_id, assessment=True)
+    return await _assessment_response(session, settings, formula, year or _year_of(now), scope, None, format)
 
 
 @router.get(
@@ -290,6 +245,7 @@ async def get_assessment(
     request: Request,
     session: SessionDep,
     principal: Caller,
+    now: Now,
     staff_id: Annotated[str, Path(max_length=64)],
     year: Year = None,
     format: Format = "json",
@@ -308,8 +264,8 @@ async def get_assessment(
         backstop_weight,
         backstop_target,
     )
-    scope = report_scope(principal, None, None, assessment=True)
-    return await _assessment_response(session, settings, formula, year or _this_year(), scope, staff_id, format)
+    scope = access.report_scope(principal, None, None, assessment=True)
+    return await _assessment_response(session, settings, formula, year or _year_of(now), scope, staff_id, format)
 
 
 @router.get("/api/v1/evaluations/reviews", summary="Review-meeting ratings per project or station")
@@ -317,19 +273,20 @@ async def review_report(
     request: Request,
     session: SessionDep,
     principal: Caller,
+    now: Now,
     group_by: Annotated[Literal["project", "station"], Query()] = "project",
     year: Year = None,
     subdistrict_id: Annotated[uuid.UUID | None, Query()] = None,
     station_id: Annotated[uuid.UUID | None, Query()] = None,
-) -> dict:
-    scope = report_scope(principal, subdistrict_id, station_id)
-    year = year or _this_year()
+) -> dict[str, Any]:
+    scope = access.report_scope(principal, subdistrict_id, station_id)
+    year = year or _year_of(now)
     start, end = year_bounds(year)
     minimum_sample = _settings(request).minimum_sample
     results = await reviews.review_results(
         session, start, end, subdistrict_id=scope.subdistrict_id, station_id=scope.station_id
     )
-    groups: dict[str, list] = {}
+    groups: dict[str, list[Any]] = {}
     for result in results:
         key = str(result.project_id if group_by == "project" else result.station_id)
         groups.setdefault(key, []).append(result)

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Final
-from zoneinfo import ZoneInfo
 
+from shared.localtime import LOCAL_TIME_ZONE
 from shared.rules import InvalidInput
 
 __all__ = [
@@ -69,7 +69,7 @@ RATING_MIN: Final = 1
 RATING_MAX: Final = 5
 FOLLOW_UP_AT_OR_BELOW: Final = 2
 DEFAULT_MINIMUM_SAMPLE: Final = 5
-SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
+SHANGHAI: Final = LOCAL_TIME_ZONE  # the district's zone (shared/localtime.py), under this module's name
 _WEIGHT_SUM_TOLERANCE: Final = 1e-9
 
 

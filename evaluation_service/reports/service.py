@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -49,7 +50,9 @@ def _summary_and_trend(
     # Every rating is of a ticket closed in scope; should a copy be missing, never report a rate above 1.
     summary = summarize(_ratings(counts, months), max(closed, count), minimum_sample)
     charted = [r for r in _ratings(counts, months) if r.submitted_at is not None]
-    last_with_data = max((YearMonth.of(r.submitted_at) for r in charted), default=YearMonth(year, 12))  # type: ignore[arg-type]
+    last_with_data = max(
+        (YearMonth.of(r.submitted_at) for r in charted if r.submitted_at is not None), default=YearMonth(year, 12)
+    )
     trend = monthly_trend(
         charted,
         minimum_sample=minimum_sample,
@@ -65,8 +68,8 @@ async def scope_reports(
     year: int,
     *,
     minimum_sample: int,
-    subdistrict_id=None,
-    station_id=None,
+    subdistrict_id: uuid.UUID | None = None,
+    station_id: uuid.UUID | None = None,
     staff_id: str | None = None,
 ) -> list[ScopeReport]:
     start, end = year_bounds(year)
@@ -127,8 +130,8 @@ async def assessments(
     formula: AssessmentFormula,
     *,
     minimum_sample: int,
-    subdistrict_id=None,
-    station_id=None,
+    subdistrict_id: uuid.UUID | None = None,
+    station_id: uuid.UUID | None = None,
     staff_id: str | None = None,
 ) -> list[StaffAssessment]:
     start, end = year_bounds(year)

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from shared.localtime import LOCAL_TIME_ZONE
 from shared.privacy import mask_text
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 TITLE_LENGTH = 100
 BODY_LENGTH = 300
 LINK_LENGTH = 300
@@ -41,16 +40,6 @@ class FeedKind(StrEnum):
     ticket_backstop_requested = "ticket_backstop_requested"
 
 
-# The ticket service's seven categories (its catalogue.py), by code: names are data, not an import.
-CATEGORY_NAMES: dict[str, str] = {
-    "party_mass": "党群服务",
-    "government_affairs": "政务服务",
-    "daily_life": "生活服务",
-    "legal": "法律服务",
-    "health": "健康服务",
-    "culture": "文化服务",
-    "community_management": "社区管理服务",
-}
 LEVEL_NAMES: dict[str, str] = {
     "first_inquiry": "首问",
     "designated": "指派",
@@ -103,7 +92,7 @@ def _text(value: Any, limit: int = 60) -> str:
 
 
 def _when(value: Any) -> str:
-    """An ISO time as `MM-DD HH:MM` in Shanghai ('' when it is not one)."""
+    """An ISO time as `MM-DD HH:MM` in local time ('' when it is not one)."""
     if not isinstance(value, str):
         return ""
     try:
@@ -111,7 +100,7 @@ def _when(value: Any) -> str:
     except ValueError:
         return ""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(SHANGHAI)
+        moment = moment.astimezone(LOCAL_TIME_ZONE)
     return moment.strftime("%m-%d %H:%M")
 
 
@@ -144,7 +133,8 @@ def _object_id(value: Any) -> str | None:
 
 
 def _ticket_about(data: Mapping[str, Any]) -> str:
-    category = CATEGORY_NAMES.get(str(data.get("service_category") or ""), "")
+    # The name the ticket service sends (the catalogue's list): this service keeps no list of categories.
+    category = _text(data.get("service_category_name"), 20)
     community = _text(data.get("community_name"), 30)
     words = [part for part in (community, category) if part]
     return "（" + "·".join(words) + "）" if words else ""

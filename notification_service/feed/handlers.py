@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notification_service.events import on
+from notification_service.events import on, on_many
 from notification_service.feed import service
 from notification_service.feed.drafts import DRAFTERS
 from shared.events import EventEnvelope
@@ -16,6 +16,6 @@ async def add_feed_items(session: AsyncSession, event: EventEnvelope) -> None:
     await service.add_from_event(session, event, utcnow())
 
 
-@on("staff.created", "staff.updated", "staff.removed")
-async def keep_feed_staff(session: AsyncSession, event: EventEnvelope) -> None:
-    await service.keep_staff(session, event)
+@on_many("staff.created", "staff.updated", "staff.removed")
+async def keep_feed_staff(session: AsyncSession, events: list[EventEnvelope]) -> None:
+    await service.keep_staff(session, events)

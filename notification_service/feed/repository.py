@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -13,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.feed.drafts import Audience
 from notification_service.feed.models import FeedCursor, FeedItem, FeedStaff
+from shared.database import affected_rows
 from shared.pagination import PageParameters, keyset_page
+from shared.upserts import Upsert, upsert_newer
 
 SORT = "-sequence"
 
@@ -65,32 +68,23 @@ async def audience_people(session: AsyncSession, audience: Audience) -> list[str
     return people
 
 
-async def keep_staff(
-    session: AsyncSession,
-    staff_id: str,
-    *,
-    role: str,
-    station_id: str | None,
-    department_id: str | None,
-    active: bool,
-    at: datetime,
-) -> None:
-    """Keeps the copy of a staff member; an older event than the one kept changes nothing."""
-    member = await session.get(FeedStaff, staff_id)
-    if member is None:
-        session.add(
-            FeedStaff(
-                id=staff_id, role=role, station_id=station_id, department_id=department_id, active=active, updated_at=at
-            )
-        )
-        return
-    if member.updated_at > at:
-        return
-    member.role, member.station_id, member.department_id = role, station_id, department_id
-    member.active, member.updated_at = active, at
+class StaffRow(TypedDict):
+    id: str
+    role: str
+    station_id: str | None
+    department_id: str | None
+    active: bool
+    updated_at: datetime
 
 
-def _own(person_id: str) -> sa.Select[tuple[FeedItem]]:
+async def keep_staff(session: AsyncSession, members: list[StaffRow]) -> None:
+    """Keeps the copies of staff members, many per statement, in order; an event older than the one kept
+    changes nothing (one as old replaces it)."""
+    columns = ("role", "station_id", "department_id", "active")
+    await upsert_newer(session, FeedStaff, [Upsert(dict(member), columns) for member in members], replace_equal=True)
+
+
+def _own(person_id: str) -> sa.Select[FeedItem]:
     return sa.select(FeedItem).where(FeedItem.person_id == person_id)
 
 
@@ -123,7 +117,7 @@ async def mark_read_up_to(session: AsyncSession, person_id: str, sequence: int |
     if sequence is not None:
         statement = statement.where(FeedItem.sequence <= sequence)
     result = await session.execute(statement.values(read_at=at).execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)
+    return affected_rows(result)
 
 
 async def items_after(session: AsyncSession, person_id: str, sequence: int, limit: int) -> Sequence[FeedItem]:

@@ -61,25 +61,30 @@ async def add_from_event(session: AsyncSession, event: EventEnvelope, now: datet
     return added
 
 
-async def keep_staff(session: AsyncSession, event: EventEnvelope) -> None:
-    data: dict[str, Any] = event.data if isinstance(event.data, dict) else {}
-    staff_id = data.get("id")
-    if not isinstance(staff_id, str) or not staff_id:
-        return
+async def keep_staff(session: AsyncSession, events: list[EventEnvelope]) -> None:
+    """Where each staff member works, from a run of `staff.*` events (thousands when the catalogue seeds)."""
+    members: list[repository.StaffRow] = []
+    for event in events:
+        data: dict[str, Any] = event.data if isinstance(event.data, dict) else {}
+        staff_id = data.get("id")
+        if not isinstance(staff_id, str) or not staff_id:
+            continue
 
-    def text(name: str) -> str | None:
-        value = data.get(name)
-        return str(value)[:64] if value else None
+        def text(name: str, data: dict[str, Any] = data) -> str | None:
+            value = data.get(name)
+            return str(value)[:64] if value else None
 
-    await repository.keep_staff(
-        session,
-        staff_id[:64],
-        role=str(data.get("role") or "")[:40],
-        station_id=text("station_id"),
-        department_id=text("department_id"),
-        active=bool(data.get("active", True)) and event.type != "staff.removed",
-        at=event.time,
-    )
+        members.append(
+            repository.StaffRow(
+                id=staff_id[:64],
+                role=str(data.get("role") or "")[:40],
+                station_id=text("station_id"),
+                department_id=text("department_id"),
+                active=bool(data.get("active", True)) and event.type != "staff.removed",
+                updated_at=event.time,
+            )
+        )
+    await repository.keep_staff(session, members)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ class _CommitHookInstaller:
     def start(self) -> None:
         if not getattr(self.database, "_feed_hook_installed", False):
             self.database.on_commit(self.hook)
+            # A marker on this service's Database so that one hook is installed per database, not per worker.
             self.database._feed_hook_installed = True  # type: ignore[attr-defined]
 
     async def stop(self) -> None:

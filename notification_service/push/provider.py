@@ -83,7 +83,8 @@ def load_vapid(private_key: str) -> Vapid01 | None:
 def vapid_public_key(vapid: Vapid01) -> str:
     """The application server key a browser subscribes with (base64url, uncompressed point)."""
     point = vapid.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    return b64urlencode(point)
+    key: str = b64urlencode(point)
+    return key
 
 
 class WebPushProvider:

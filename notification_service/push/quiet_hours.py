@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.localtime import LOCAL_TIME_ZONE
 from shared.rules import InvalidInput
 
-QUIET_HOURS_ZONE = ZoneInfo("Asia/Shanghai")
+QUIET_HOURS_ZONE = LOCAL_TIME_ZONE
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.push.models import NotificationPreference, PushDevice, PushMessage, PushStatus
+from shared.database import affected_rows
 from shared.pagination import PageParameters, keyset_page
 
 
@@ -33,7 +34,7 @@ async def add_device(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Inserts unless the address is registered already (a concurrent registration); True when added."""
     statement = _insert(session)(PushDevice).values(**values).on_conflict_do_nothing(index_elements=["address_hash"])
     result = await session.execute(statement)
-    return bool(result.rowcount)
+    return bool(affected_rows(result))
 
 
 async def own_device(session: AsyncSession, person_id: str, device_id: uuid.UUID) -> PushDevice | None:
@@ -81,7 +82,7 @@ async def add_messages(session: AsyncSession, rows: list[dict[str, Any]]) -> int
         _insert(session)(PushMessage).values(rows).on_conflict_do_nothing(index_elements=["device_id", "feed_item_id"])
     )
     result = await session.execute(statement)
-    return int(result.rowcount or 0)
+    return affected_rows(result)
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int, *, skip_locked: bool) -> list[PushMessage]:

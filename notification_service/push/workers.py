@@ -33,7 +33,8 @@ def workers(app: FastAPI) -> list[Worker]:
     runtime = app.state.runtime
 
     def settings() -> NotificationSettings:
-        return runtime.settings  # read at every pass: a test may replace the settings after start-up
+        current: NotificationSettings = runtime.settings  # read at every pass: a test may replace them
+        return current
 
     def clock() -> datetime:
         # Read at every pass: a test may set `app.state.clock` after the service started.

@@ -13,13 +13,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notification_service.events import on
+from notification_service.events import on, on_many
 from notification_service.residents import repository
 from notification_service.residents.models import SmsStation
 from notification_service.residents.notices import MessageStatus, NoticeKind
 from shared.business_calendar import BusinessCalendar, CalendarError
 from shared.events import EventEnvelope, PermanentFailure
 from shared.ids import new_id
+from shared.upserts import Upsert
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -134,16 +135,29 @@ def _opening_hours(value: Any) -> dict[str, Any] | None:
         return None
 
 
-@on("station.created", "station.updated")
-async def station_changed(session: AsyncSession, event: EventEnvelope) -> None:
-    data = event.data
-    station_id = _uuid(data.get("id"))
+def _station_id(event: EventEnvelope) -> uuid.UUID:
+    station_id = _uuid(event.data.get("id"))
     if station_id is None:
-        raise PermanentFailure(f"station event without a usable id: {data.get('id')!r}")
-    station = await repository.get_station(session, station_id)
+        raise PermanentFailure(f"station event without a usable id: {event.data.get('id')!r}")
+    return station_id
+
+
+@on_many("station.created", "station.updated")
+async def station_changed(session: AsyncSession, events: list[EventEnvelope]) -> None:
+    """A run of station events: the copies it names are read in one query, each event applies as alone."""
+    known = await repository.stations_by_ids(session, [_station_id(event) for event in events])
+    for event in events:
+        _apply_station(session, known, event)
+
+
+def _apply_station(session: AsyncSession, known: dict[uuid.UUID, SmsStation], event: EventEnvelope) -> None:
+    data = event.data
+    station_id = _station_id(event)
+    station = known.get(station_id)
     if station is None:
         station = SmsStation(id=station_id, name="", community_name="", updated_at=event.time)
         session.add(station)
+        known[station_id] = station
     elif station.updated_at >= event.time:
         return  # an older event arriving late must not undo a newer one
     station.community_name = str(data.get("community_name") or station.community_name)[:100]
@@ -154,18 +168,22 @@ async def station_changed(session: AsyncSession, event: EventEnvelope) -> None:
     station.updated_at = event.time
 
 
-@on("staff.created", "staff.updated", "staff.removed")
-async def staff_changed(session: AsyncSession, event: EventEnvelope) -> None:
-    data = event.data
-    staff_id = str(data.get("id") or "").strip()
-    if not staff_id or len(staff_id) > 64:
-        raise PermanentFailure(f"staff event without a usable id: {data.get('id')!r}")
-    changes: dict[str, Any] = {}
-    if data.get("name"):
-        changes["name"] = str(data["name"])[:100]
-    if event.type == "staff.removed":
-        changes["active"] = False
-    elif isinstance(data.get("active"), bool):
-        changes["active"] = data["active"]
-    row = {"id": staff_id, "name": "", "active": True, **changes, "updated_at": event.time}
-    await repository.upsert_staff(session, row, changes)
+@on_many("staff.created", "staff.updated", "staff.removed")
+async def staff_changed(session: AsyncSession, events: list[EventEnvelope]) -> None:
+    """Only the fields an event carries change the copy; a run of events in a few statements, in order."""
+    upserts: list[Upsert] = []
+    for event in events:
+        data = event.data
+        staff_id = str(data.get("id") or "").strip()
+        if not staff_id or len(staff_id) > 64:
+            raise PermanentFailure(f"staff event without a usable id: {data.get('id')!r}")
+        changes: dict[str, Any] = {}
+        if data.get("name"):
+            changes["name"] = str(data["name"])[:100]
+        if event.type == "staff.removed":
+            changes["active"] = False
+        elif isinstance(data.get("active"), bool):
+            changes["active"] = data["active"]
+        row = {"id": staff_id, "name": "", "active": True, **changes, "updated_at": event.time}
+        upserts.append(Upsert(row, tuple(changes)))
+    await repository.upsert_staff_many(session, upserts)

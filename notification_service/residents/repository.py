@@ -12,7 +12,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.residents.models import SmsMessage, SmsOptOut, SmsStaff, SmsStation
+from shared.database import affected_rows
 from shared.pagination import PageParameters, keyset_page
+from shared.upserts import Upsert, upsert_newer
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -23,7 +25,7 @@ async def add_message(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Queues a message unless its event already queued one (a redelivery); True when added."""
     statement = _insert(session)(SmsMessage).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
     result = await session.execute(statement)
-    return bool(result.rowcount)
+    return bool(affected_rows(result))
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int, *, skip_locked: bool) -> list[SmsMessage]:
@@ -52,7 +54,7 @@ async def page_messages(
 ) -> tuple[list[SmsMessage], str | None]:
     """A ticket's messages, newest first; `station_ids`/`community_id` None: no scope filter."""
     query = sa.select(SmsMessage).where(SmsMessage.ticket_id == ticket_id)
-    scope = []
+    scope: list[sa.ColumnElement[bool]] = []
     if station_ids is not None:
         scope.append(SmsMessage.station_id.in_(station_ids))
     if community_id is not None:
@@ -79,17 +81,18 @@ async def get_station(session: AsyncSession, station_id: uuid.UUID) -> SmsStatio
     return await session.get(SmsStation, station_id)
 
 
+async def stations_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, SmsStation]:
+    if not ids:
+        return {}
+    rows = await session.scalars(sa.select(SmsStation).where(SmsStation.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
 async def get_staff(session: AsyncSession, staff_id: str) -> SmsStaff | None:
     return await session.get(SmsStaff, staff_id)
 
 
-async def upsert_staff(session: AsyncSession, row: dict[str, Any], changes: dict[str, Any]) -> None:
-    """One statement; an event older than the copy (late delivery) changes nothing."""
-    insert = _insert(session)
-    statement = insert(SmsStaff).values(**row)
-    statement = statement.on_conflict_do_update(
-        index_elements=[SmsStaff.id],
-        set_={**changes, "updated_at": statement.excluded.updated_at},
-        where=SmsStaff.updated_at < statement.excluded.updated_at,
-    )
-    await session.execute(statement)
+async def upsert_staff_many(session: AsyncSession, upserts: list[Upsert]) -> None:
+    """Many rows per statement, in the events' order; an event older than the copy (late delivery)
+    changes nothing."""
+    await upsert_newer(session, SmsStaff, upserts)

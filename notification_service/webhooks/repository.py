@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.webhooks.models import WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription
+from shared.database import affected_rows
 from shared.pagination import PageParameters, keyset_page
 
 
@@ -103,7 +104,7 @@ async def requeue_range(
         )
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected_rows(result)
 
 
 async def end_pending(session: AsyncSession, subscription_id: uuid.UUID, status: str, now: datetime) -> None:
@@ -166,4 +167,4 @@ async def stop_subscription(session: AsyncSession, subscription_id: uuid.UUID, r
         )
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(affected_rows(result))

@@ -48,7 +48,8 @@ Now = Annotated[datetime, Depends(current_time)]
 
 
 def settings_of(request: Request) -> NotificationSettings:
-    return request.app.state.runtime.settings
+    settings: NotificationSettings = request.app.state.runtime.settings
+    return settings
 
 
 Settings = Annotated[NotificationSettings, Depends(settings_of)]

@@ -67,7 +67,8 @@ def workers(app: FastAPI) -> list[Worker]:
         return getattr(app.state, "clock", utcnow)()
 
     def settings() -> NotificationSettings:
-        return app.state.runtime.settings
+        current: NotificationSettings = app.state.runtime.settings
+        return current
 
     handlers.clock = clock
     database: Database = app.state.runtime.database
@@ -81,5 +82,6 @@ def workers(app: FastAPI) -> list[Worker]:
                 app.state.webhook_delivery_loop.wake()
 
         database.on_commit(wake_after_commit)
+        # A marker on this service's Database so that one hook is installed per database, not per app.
         database._webhook_hook_installed = True  # type: ignore[attr-defined]
     return [loop]

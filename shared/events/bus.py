@@ -17,7 +17,8 @@ from shared.metrics import EVENTS_DEAD_LETTERED, EVENTS_RETRIED
 
 logger = logging.getLogger("shared.bus")
 
-Handler = Callable[[EventEnvelope], Awaitable[None]]
+# A handler may answer something (the inbox says whether the event was new); the bus ignores it.
+Handler = Callable[[EventEnvelope], Awaitable[object]]
 BatchHandler = Callable[[list[EventEnvelope]], Awaitable[None]]
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.database import Database
@@ -71,6 +72,10 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self._wake = asyncio.Event()
+        # One pass at a time per database in this process: the loop, a shutdown flush and the embedded
+        # launcher's seeding may all ask for a pass, and SQLite ignores SKIP LOCKED, so two overlapping
+        # passes would both read and publish the same rows.
+        self._pass_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         database.on_commit(self._after_commit)
@@ -121,6 +126,13 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish one batch of due rows; returns how many rows it took."""
+        async with self._pass_lock:
+            # No database spans for the relay's polling (a root span per query, every poll); the events
+            # it publishes still get their producer spans, in the trace of the request behind each.
+            with suppress_instrumentation():
+                return await self._publish_batch()
+
+    async def _publish_batch(self) -> int:
         now = utcnow()
         async with self.database.transaction() as session:
             # SKIP LOCKED lets several replicas relay side by side without sending a row twice.

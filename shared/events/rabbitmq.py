@@ -12,6 +12,7 @@ Publishing waits for the broker's confirm; messages are persistent and mandatory
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 from collections.abc import Iterable
@@ -25,7 +26,9 @@ from aio_pika.abc import (
     AbstractRobustExchange,
     AbstractRobustQueue,
 )
+from opentelemetry.trace import SpanKind
 
+from shared import tracing
 from shared.database import is_unavailable
 from shared.events.bus import Handler, PermanentFailure
 from shared.events.envelope import CONTENT_TYPE, EventEnvelope, MalformedEvent
@@ -185,7 +188,8 @@ class RabbitMQBus:
         try:
             await consumer.handler(envelope)
         except Exception as error:
-            retries = int((message.headers or {}).get(RETRY_HEADER, 0) or 0)
+            retried = (message.headers or {}).get(RETRY_HEADER, 0) or 0
+            retries = int(retried) if isinstance(retried, int | str) else 0
             if is_unavailable(error) and not isinstance(error, PermanentFailure):
                 # The database is away, not the message at fault: park it for the retry delay without
                 # spending one of its retries, so an outage of any length sends nothing to the DLQ.
@@ -255,16 +259,31 @@ class RabbitMQBus:
     async def publish(self, envelope: EventEnvelope) -> None:
         if self._exchange is None:
             raise RuntimeError("the bus is not started")
-        message = aio_pika.Message(
-            body=envelope.to_json(),
-            content_type=CONTENT_TYPE,
-            message_id=envelope.id,
-            type=envelope.type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        )
-        await self._exchange.publish(
-            message, routing_key=envelope.type, mandatory=True, timeout=self.publish_timeout_seconds
-        )
+        exchange = self._exchange
+        attributes = {
+            "messaging.system": "rabbitmq",
+            "messaging.operation.type": "send",
+            "messaging.destination.name": exchange.name,
+            "messaging.rabbitmq.destination.routing_key": envelope.type,
+            "messaging.message.id": envelope.id,
+        }
+        # The broker span, in the trace of the request that caused the event; the message carries this
+        # span's context, so the consumer's span follows on from it.
+        with tracing.span(
+            f"publish {envelope.type}", SpanKind.PRODUCER, envelope.traceparent, envelope.source, attributes
+        ):
+            if tracing.tracing_enabled():
+                envelope = dataclasses.replace(envelope, traceparent=tracing.current_traceparent())
+            message = aio_pika.Message(
+                body=envelope.to_json(),
+                content_type=CONTENT_TYPE,
+                message_id=envelope.id,
+                type=envelope.type,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            )
+            await exchange.publish(
+                message, routing_key=envelope.type, mandatory=True, timeout=self.publish_timeout_seconds
+            )
 
     async def dead_letter_depth(self, consumer: str) -> int:
         if self._connection is None or self._publish_channel is None:

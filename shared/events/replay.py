@@ -16,7 +16,7 @@ import os
 import sys
 
 import aio_pika
-from aio_pika.abc import AbstractQueue
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
 from shared.events.rabbitmq import RETRY_HEADER, Topology
 from shared.settings import DEFAULT_BROKER_URL
@@ -62,7 +62,7 @@ async def replay(
 async def _list(dead_letters: AbstractQueue, limit: int) -> int:
     # Each message is held unacknowledged while listing, so the next get returns the next one (a message
     # put back at once would come straight back); all of them return to their places at the end.
-    held = []
+    held: list[AbstractIncomingMessage] = []
     try:
         while len(held) < limit:
             message = await dead_letters.get(no_ack=False, fail=False)

@@ -3,7 +3,6 @@ opened on it: for tests that must see both databases behave the same."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,9 +14,9 @@ from catalog_service.app import create_app as create_catalog
 from catalog_service.app import definition as catalog_definition
 from catalog_service.settings import CatalogSettings
 from shared.events import InProcessBus
-from shared.migrations import upgrade
 from shared.settings import Mode
 from tests.conftest import POSTGRES_URL, bearer, create_database, drop_database, require, running
+from tests.templates import migrate_async
 
 
 async def database_url(kind: str, tmp_path: Path, service: str, created: list[str]) -> str:
@@ -35,9 +34,7 @@ async def catalog_api(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
     try:
         url = await database_url(request.param, tmp_path, "catalog", created)
         settings = CatalogSettings(mode=Mode.embedded, database_url=url)
-        await asyncio.to_thread(
-            upgrade, catalog_definition.migrations_directory, settings.async_database_url, "catalog"
-        )
+        await migrate_async(catalog_definition, settings)  # SQLite: a copy of a database migrated once
         bus = InProcessBus()
         app = create_catalog(settings, bus=bus)
         await bus.start()

@@ -16,6 +16,8 @@ async def test_service_items_carry_the_codes_intake_and_open311_use(client: http
     assert standard["government_affairs.medical_record_book"] == "医疗记录册换领"
     assert standard.items() <= open311.items()  # every standard item, by the same name
     assert len(standard) == len([code for code in open311 if "." in code])
+    # The seven categories by the same names: the ticket service's events carry these names to the others.
+    assert {c["code"]: f"{c['name']}（其他）" for c in service_list["categories"]}.items() <= open311.items()
     for category in service_list["categories"]:
         assert all(item["code"].startswith(category["code"] + ".") for item in category["standard_items"])
         assert all(item["code"] == category["code"] for item in category["optional_items"])

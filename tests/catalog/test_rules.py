@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -64,7 +65,7 @@ def test_window_text_round_trips(windows):
 
 
 def test_exception_text_round_trips():
-    exceptions = [
+    exceptions: list[dict[str, Any]] = [
         {"day": "2026-10-01", "periods": [], "note": "国庆节"},
         {"day": "2026-12-06", "periods": [{"opens": "09:00", "closes": "12:00"}], "note": "冬季 便民日"},
     ]

@@ -19,10 +19,12 @@ from shared.migrations import upgrade
 
 
 async def _counts(database: Database) -> dict[str, int]:
-    counts = {}
+    counts: dict[str, int] = {}
     async with database.sessionmaker() as session:
         for model in (Subdistrict, Community, Station, StaffMember, Department):
-            counts[model.__tablename__] = await session.scalar(sa.select(sa.func.count()).select_from(model))
+            count = await session.scalar(sa.select(sa.func.count()).select_from(model))
+            assert count is not None
+            counts[model.__tablename__] = count
         rows = await session.execute(
             sa.select(outbox_message.c.event_type, sa.func.count()).group_by(outbox_message.c.event_type)
         )
@@ -87,7 +89,7 @@ def test_opening_hours_are_plausible():
 def test_demo_requests_never_exceed_capacity():
     data = generate()
     capacity = {r["id"]: r["capacity"] for r in data.resources}
-    booked = Counter()
+    booked: Counter[tuple[str, str]] = Counter()
     for request in data.requests:
         if request["status"] not in ("declined", "cancelled"):
             booked[(request["resource_id"], request["requested_date"])] += request["quantity"]

@@ -68,8 +68,8 @@ async def test_every_user_typed_text_is_escaped(api):
     await api.patch(f"/api/v1/stations/{DEMO_STATION_ID}", headers=district_admin(), json={"address": HOSTILE})
     page = (await api.get(f"/wall/stations/{DEMO_STATION_ID}")).text
     assert "<script>alert" not in page and "<img src=x" not in page
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
-    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page  # &#34; is the quote, as &quot;
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
 
 
 async def test_wall_of_an_unknown_station_is_a_problem(api):

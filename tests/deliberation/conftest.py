@@ -19,9 +19,9 @@ from deliberation_service.settings import DeliberationSettings
 from shared.events import EventEnvelope
 from shared.events.tables import outbox_message
 from shared.ids import stable_id, utcnow
-from shared.service import run_migrations_sync
 from shared.settings import Mode
 from tests.conftest import bearer, running
+from tests.templates import migrate
 
 SUBDISTRICT = "陆家嘴街道"
 COMMUNITY = "市新居委会"
@@ -197,7 +197,7 @@ class Deliberation:
 
 async def start_deliberation(database_url: str, **settings: Any) -> AsyncIterator[Deliberation]:
     config = DeliberationSettings(mode=Mode.embedded, database_url=database_url, **settings)
-    run_migrations_sync(definition, config)
+    migrate(definition, config)  # SQLite: a copy of a database migrated once
     app = create_app(config)
     async with running(app):
         bus = app.state.runtime.bus

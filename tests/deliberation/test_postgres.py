@@ -119,6 +119,7 @@ async def test_the_demo_seed_runs_on_postgres_and_only_once(on_postgres):
     from deliberation_service.app import definition
     from deliberation_service.projects.models import Project
 
+    assert definition.seed is not None
     await definition.seed(on_postgres.database)
     await definition.seed(on_postgres.database)
     assert await on_postgres.count(Project) == 8

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import icalendar
 import sqlalchemy as sa
 
@@ -16,6 +18,7 @@ from tests.deliberation.conftest import STATION_ID
 
 
 async def seeded(deliberation) -> None:
+    assert definition.seed is not None
     await definition.seed(deliberation.database)
 
 
@@ -78,7 +81,8 @@ async def test_the_demo_department_sees_its_case_and_the_demo_station_has_upcomi
     calendar = icalendar.Calendar.from_ical(
         (await deliberation.http.get(f"/calendars/stations/{STATION_ID}.ics")).content
     )
-    assert {str(e["CATEGORIES"].cats[0]) for e in calendar.walk("VEVENT")} == {"hearing", "onsite_office"}
+    categories = [cast(icalendar.vCategory, e["CATEGORIES"]) for e in calendar.walk("VEVENT")]
+    assert {str(c.cats[0]) for c in categories} == {"hearing", "onsite_office"}
 
 
 async def test_seeding_twice_changes_nothing(deliberation):

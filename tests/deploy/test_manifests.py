@@ -476,7 +476,7 @@ def resolve_environment(rendered: Rendered, container: dict[str, Any], process: 
     return environment
 
 
-def settings_class(process: str) -> type:
+def settings_class(process: str) -> type[Any]:
     module, name = SETTINGS_CLASSES[process].split(":")
     return getattr(importlib.import_module(module), name)
 
@@ -678,7 +678,7 @@ def test_only_the_notification_service_leaves_for_the_internet_and_never_for_int
         cut = [ipaddress.ip_network(network) for network in peer["ipBlock"].get("except", [])]
         for internal in map(ipaddress.ip_network, INTERNAL_NETWORKS):
             if internal.version == block.version and internal.subnet_of(block):  # type: ignore[arg-type]
-                assert any(internal.subnet_of(network) for network in cut if network.version == internal.version), (
+                assert any(internal.subnet_of(network) for network in cut if network.version == internal.version), (  # type: ignore[arg-type]
                     f"{peer['ipBlock']['cidr']} lets the notification service reach {internal}"
                 )
     # Inside the cluster it reaches the ticket and evaluation services, never the others or the gateway.

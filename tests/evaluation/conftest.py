@@ -24,8 +24,8 @@ from evaluation_service.settings import EvaluationSettings
 from shared.database import Database
 from shared.events import EventEnvelope, InProcessBus
 from shared.ids import stable_id, utcnow
-from shared.service import run_migrations
 from tests.conftest import DEMO_STATION_ID, DEMO_SUBDISTRICT_ID, bearer
+from tests.templates import migrate_async
 
 SOCIAL_WORKER = str(stable_id("staff", "陆家嘴街道", "市新居委会", "social_worker"))
 RECEPTIONIST = str(stable_id("staff", "陆家嘴街道", "市新居委会", "receptionist"))
@@ -152,7 +152,7 @@ def evaluation_settings(database_url: str, **overrides: Any) -> EvaluationSettin
 @asynccontextmanager
 async def harness_for(database_url: str, **overrides: Any) -> AsyncIterator[Harness]:
     settings = evaluation_settings(database_url, **overrides)
-    await run_migrations(definition, settings)
+    await migrate_async(definition, settings)  # SQLite: a copy of a database migrated once
     app = create_app(settings)
     runtime = app.state.runtime
     async with app.router.lifespan_context(app):

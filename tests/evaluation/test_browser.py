@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -75,7 +76,7 @@ def serving(database_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def browser(chromium: str, chromedriver: str, profile: Path, *, phone: bool) -> Iterator[object]:
+def browser(chromium: str, chromedriver: str, profile: Path, *, phone: bool) -> Iterator[Any]:
     """``phone``: Chromium's phone emulation (viewport meta, touch, device pixels), to check the layout.
     Otherwise a phone-wide window with JavaScript switched off, to use the form as a resident would.
     (chromedriver's emulated taps need JavaScript, so the two are separate sessions.)"""

@@ -20,6 +20,12 @@ async def _stored(harness, ticket_id: str) -> Rating | None:
     return await harness.scalar(sa.select(Rating).where(Rating.ticket_id == uuid.UUID(ticket_id)))
 
 
+async def _stored_rating(harness, ticket_id: str) -> Rating:
+    rating = await _stored(harness, ticket_id)
+    assert rating is not None
+    return rating
+
+
 async def test_the_form_is_chinese_mobile_ready_script_free_and_shows_nothing_of_the_resident(harness):
     data, token = await harness.closed_with_token()
     response = await harness.client.get(f"/e/{token}")
@@ -45,23 +51,21 @@ async def test_posting_the_form_stores_the_rating_and_thanks_the_resident(harnes
     )
     assert response.status_code == 200
     assert "感谢您的评价" in response.text
-    rating = await _stored(harness, data["ticket_id"])
+    rating = await _stored_rating(harness, data["ticket_id"])
     assert (rating.attitude, rating.ability, rating.comment, rating.channel) == (5, 4, "很好", "qr")
     used = await harness.client.get(f"/e/{token}")
     assert used.status_code == 409 and "已经评价过" in used.text
     again = await harness.client.post(f"/e/{token}", data={"attitude": "1", "ability": "1"})
     assert again.status_code == 409 and "已经评价过" in again.text
-    assert (await _stored(harness, data["ticket_id"])).attitude == 5
+    assert (await _stored_rating(harness, data["ticket_id"])).attitude == 5
 
 
-async def test_an_expired_link_and_an_unknown_link_have_their_own_pages(harness, monkeypatch):
+async def test_an_expired_link_and_an_unknown_link_have_their_own_pages(harness):
     _, token = await harness.closed_with_token()
-    import evaluation_service.page.router as router
-
-    monkeypatch.setattr(router, "utcnow", lambda: utcnow() + timedelta(days=20))
+    harness.app.state.clock = lambda: utcnow() + timedelta(days=20)
     expired = await harness.client.get(f"/e/{token}")
     posted = await harness.client.post(f"/e/{token}", data={"attitude": "5", "ability": "5"})
-    monkeypatch.undo()
+    harness.app.state.clock = None
     assert expired.status_code == 410 and "已经过期" in expired.text
     assert posted.status_code == 410
     unknown = await harness.client.get("/e/" + "B" * 43)
@@ -75,12 +79,12 @@ async def test_a_missing_score_shows_the_form_again_with_the_typed_text_escaped(
     assert response.status_code == 422
     assert "请为服务能力选择 1 到 5 分" in response.text
     assert "<script>" not in response.text and "<img" not in response.text
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in response.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in response.text  # &#34; is &quot;
     assert 'value="4" required checked' in response.text  # what was chosen stays chosen
     assert await _stored(harness, data["ticket_id"]) is None
     ok = await harness.client.post(f"/e/{token}", data={"attitude": "4", "ability": "3", "comment": XSS})
     assert ok.status_code == 200
-    assert (await _stored(harness, data["ticket_id"])).comment == XSS  # stored as typed, escaped when shown
+    assert (await _stored_rating(harness, data["ticket_id"])).comment == XSS  # stored as typed, escaped when shown
 
 
 async def test_names_from_other_services_are_escaped_on_the_page(harness):

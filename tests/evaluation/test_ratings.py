@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -23,12 +24,18 @@ from tests.evaluation.conftest import (
 )
 
 
-async def _rate(harness, token: str, **body) -> object:
+async def _rate(harness, token: str, **body) -> httpx.Response:
     return await harness.client.post("/api/v1/ratings", json={"token": token, "attitude": 4, "ability": 5, **body})
 
 
 async def _stored(harness, ticket_id: str) -> Rating | None:
     return await harness.scalar(sa.select(Rating).where(Rating.ticket_id == uuid.UUID(ticket_id)))
+
+
+async def _stored_rating(harness, ticket_id: str) -> Rating:
+    rating = await _stored(harness, ticket_id)
+    assert rating is not None
+    return rating
 
 
 async def test_a_resident_rates_with_the_token_and_the_rating_keeps_the_ticket_as_closed(harness):
@@ -38,7 +45,7 @@ async def test_a_resident_rates_with_the_token_and_the_rating_keeps_the_ticket_a
     body = response.json()
     assert (body["attitude"], body["ability"], body["comment"]) == (4, 5, "很耐心")
     assert set(body) == {"id", "ticket_id", "attitude", "ability", "comment", "channel", "submitted_at"}
-    rating = await _stored(harness, data["ticket_id"])
+    rating = await _stored_rating(harness, data["ticket_id"])
     assert rating.social_worker_id == SOCIAL_WORKER
     assert str(rating.station_id) == data["station_id"]
     assert str(rating.community_id) == DEMO_COMMUNITY_ID
@@ -54,7 +61,7 @@ async def test_the_rating_does_not_move_when_the_station_changes_later(harness):
         {"id": data["station_id"], "name": "新名字", "subdistrict_id": str(uuid.uuid4()), "community_name": "改名社区"},
     )
     assert (await _rate(harness, token)).status_code == 201
-    rating = await _stored(harness, data["ticket_id"])
+    rating = await _stored_rating(harness, data["ticket_id"])
     assert str(rating.subdistrict_id) == data["subdistrict_id"]
     assert rating.community_name == "市新居委会"
 
@@ -83,7 +90,7 @@ async def test_a_ticket_is_rated_once_and_the_second_submission_is_409(harness):
     second = await _rate(harness, token, attitude=1)
     assert second.status_code == 409
     assert second.json()["code"] == "already_rated"
-    assert (await _stored(harness, data["ticket_id"])).attitude == 5
+    assert (await _stored_rating(harness, data["ticket_id"])).attitude == 5
 
 
 async def test_an_unknown_token_is_404_and_one_just_before_expiry_still_works(harness):
@@ -96,11 +103,9 @@ async def test_an_unknown_token_is_404_and_one_just_before_expiry_still_works(ha
     assert (await _rate(harness, token)).status_code == 201
 
 
-async def test_a_token_that_expired_after_it_was_issued_is_410(harness, monkeypatch):
+async def test_a_token_that_expired_after_it_was_issued_is_410(harness):
     data, token = await harness.closed_with_token()
-    import evaluation_service.ratings.router as router
-
-    monkeypatch.setattr(router, "utcnow", lambda: utcnow() + timedelta(days=15))
+    harness.app.state.clock = lambda: utcnow() + timedelta(days=15)
     response = await _rate(harness, token)
     assert response.status_code == 410
     assert response.json()["code"] == "invitation_expired"
@@ -120,7 +125,7 @@ async def test_ratings_cannot_be_changed_or_deleted(harness):
         rating.attitude = 1
         with pytest.raises(RatingIsImmutable):
             await session.flush()
-    assert (await _stored(harness, data["ticket_id"])).attitude == 4
+    assert (await _stored_rating(harness, data["ticket_id"])).attitude == 4
 
 
 async def test_a_staff_member_who_handled_the_ticket_cannot_rate_it(harness):
@@ -169,7 +174,7 @@ async def test_in_person_needs_the_residents_confirmation_and_records_the_channe
     )
     assert confirmed.status_code == 201, confirmed.text
     assert confirmed.json()["channel"] == "in_person"
-    rating = await _stored(harness, data["ticket_id"])
+    rating = await _stored_rating(harness, data["ticket_id"])
     assert rating.submitted_by == SECRETARY
     assert rating.resident_confirmed is True
     assert rating.follow_up_required is True

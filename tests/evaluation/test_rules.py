@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evaluation_service.contract import optional_datetime, required_uuid
-from evaluation_service.html import Html, escape, tag
 from evaluation_service.invitations import codes
 from evaluation_service.invitations.tokens import new_token, token_hash, well_formed
+from evaluation_service.page import views
+from evaluation_service.pages import templates
 from evaluation_service.ratings.routing import DepartmentChoice, department_for
 from evaluation_service.reports.scoring import InvalidInput
 from evaluation_service.reviews.scores import distribution_of, summarize_reviews
@@ -98,12 +100,38 @@ def test_reading_ticket_closed_tolerates_missing_and_odd_optional_fields():
 
 
 @given(st.text())
-def test_escaped_text_never_contains_markup(text):
-    rendered = tag("p", text, title=text)
+def test_text_put_on_a_page_never_becomes_markup(text):
+    rendered = templates.from_string('<p title="{{ text }}">{{ text }}</p>').render(text=text)
     inner = rendered[rendered.index(">") + 1 : -len("</p>")]
     assert "<" not in inner and ">" not in inner
     assert '"' not in rendered[len('<p title="') : rendered.index('">')]
-    assert escape(Html("<b>")) == "<b>"  # already-safe markup passes through
+    assert templates.from_string("{{ nothing }}").render(nothing=None) == ""  # never the word "None"
+
+
+class _Elements(HTMLParser):
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.text = ""
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def test_the_rating_form_shows_typed_text_as_text():
+    """The form shown again after a mistake carries the resident's comment and the names from the catalogue."""
+    typed = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+    about = views.TicketContext(typed, "legal", datetime(2026, 3, 4, tzinfo=UTC), typed)
+    state = views.FormState(values={"comment": typed, "resident_code": typed}, errors={"comment": "太长"})
+    page = _Elements(views.form_page(about, typed, state, asks_code=True))
+    plain = _Elements(views.form_page(views.TicketContext("站", "legal", about.closed_at, "社工"), "link"))
+    assert "script" not in page.tags and "img" not in page.tags
+    assert sorted(set(page.tags)) == sorted(set(plain.tags))
+    assert page.text.count(typed) == 3  # the station, the worker, the comment: as text
 
 
 # --- the resident's code (a desk link counts only with it) ----------------------------------------------

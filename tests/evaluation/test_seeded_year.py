@@ -85,7 +85,7 @@ async def test_every_station_rates_but_not_every_resident_answers(seeded):
 
 async def test_scores_are_mostly_good_and_the_few_low_ones_are_flagged_and_mostly_followed_up(seeded):
     subdistricts = await _report(seeded, "subdistricts")
-    attitude = Counter()
+    attitude: Counter[int] = Counter()
     for item in subdistricts:
         attitude.update({int(score): n for score, n in item["summary"]["attitude_distribution"].items()})
         assert 0 < item["summary"]["follow_up_count"] < 0.25 * item["summary"]["count"]
@@ -121,7 +121,7 @@ def _component(score: float | None, weight: float) -> tuple[float, float] | None
     return None if score is None else (score, weight)
 
 
-def _expected_score(ratings: list[dict], tickets: list[dict], owned: list[dict]) -> float | None:
+def _expected_score(ratings: list[dict], tickets: list[dict], owned: list[dict]) -> float:
     """The default formula, computed here from the stored rows: 0.6 residents, 0.15 accepted on time,
     0.15 resolved on time, 0.1 backstop cases (12 a year for full marks); parts without evidence left out."""
     resident = None

@@ -11,15 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.faults.proxy import FaultProxy
-from tests.faults.system import (
-    BROKER_PROXY_PORT,
-    CONSUMER_MAX_RETRIES,
-    DATABASE_FAULT_SERVICE,
-    DATABASE_PROXY_PORT,
-    GATEWAY_PORT,
-    SERVICE_PORTS,
-    stack_class,
-)
+from tests.faults.system import CONSUMER_MAX_RETRIES, DATABASE_FAULT_SERVICE, SERVICES, stack_class
+from tests.local_http import free_port, free_ports
 
 
 def _host_and_port(url: str, default_port: int) -> tuple[str, int]:
@@ -29,14 +22,14 @@ def _host_and_port(url: str, default_port: int) -> tuple[str, int]:
 
 @pytest.fixture(scope="package")
 def broker_proxy(rabbitmq_url: str) -> Iterator[FaultProxy]:
-    proxy = FaultProxy(_host_and_port(rabbitmq_url, 5672), BROKER_PROXY_PORT).start()
+    proxy = FaultProxy(_host_and_port(rabbitmq_url, 5672), free_port()).start()
     yield proxy
     proxy.stop()
 
 
 @pytest.fixture(scope="package")
 def database_proxy(postgres_url: str) -> Iterator[FaultProxy]:
-    proxy = FaultProxy(_host_and_port(postgres_url, 5432), DATABASE_PROXY_PORT).start()
+    proxy = FaultProxy(_host_and_port(postgres_url, 5432), free_port()).start()
     yield proxy
     proxy.stop()
 
@@ -67,6 +60,7 @@ def stack(
     database_proxy: FaultProxy,
 ) -> Iterator[Any]:
     suffix = uuid.uuid4().hex[:8]
+    gateway_port, *service_ports = free_ports(1 + len(SERVICES))
     namespace = f"testfaults{suffix}"
     database_prefix = f"test_faults_{suffix}"
     stack = stack_class()(
@@ -74,8 +68,8 @@ def stack(
         broker_url=broker_proxy.url(rabbitmq_url),
         database_prefix=database_prefix,
         namespace=namespace,
-        gateway_port=GATEWAY_PORT,
-        ports=dict(SERVICE_PORTS),
+        gateway_port=gateway_port,
+        ports=dict(zip(SERVICES, service_ports, strict=True)),
         state_directory=tmp_path_factory.mktemp("faults-stack"),
         database_urls={
             DATABASE_FAULT_SERVICE: f"{database_proxy.url(postgres_url)}/{database_prefix}_{DATABASE_FAULT_SERVICE}"

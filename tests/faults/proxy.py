@@ -29,7 +29,7 @@ class FaultProxy:
         self.listen = (listen_host, listen_port)
         self.counts = ProxyCounts()
         self._cut_mode: str | None = None
-        self._live: set[tuple[asyncio.BaseTransport, asyncio.BaseTransport]] = set()  # (client, upstream)
+        self._live: set[tuple[asyncio.WriteTransport, asyncio.WriteTransport]] = set()  # (client, upstream)
         self._held: set[asyncio.StreamWriter] = set()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"fault-proxy-{listen_port}", daemon=True)

@@ -23,16 +23,8 @@ from tests.conftest import POSTGRES_URL, bearer, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
-GATEWAY_PORT = 18600
-SERVICE_PORTS = {
-    "catalog": 18601,
-    "ticket": 18602,
-    "deliberation": 18603,
-    "evaluation": 18604,
-    "notification": 18605,
-}
-BROKER_PROXY_PORT = 18610
-DATABASE_PROXY_PORT = 18611
+# Every process and proxy listens on a free port (tests/local_http.py), so two runs can go side by side.
+SERVICES = ("catalog", "ticket", "deliberation", "evaluation", "notification")
 # The service whose database the outage test takes away.
 DATABASE_FAULT_SERVICE = "ticket"
 # Small retry budget so a poison message reaches the DLQ quickly; the count itself is what is tested.
@@ -42,17 +34,20 @@ CONSUMER_MAX_RETRIES = 2
 def stack_class() -> type:
     """deploy/stack.py's Stack, with one service's database URL pointed elsewhere (at a fault proxy)."""
     spec = importlib.util.spec_from_file_location("doorstep_stack", ROOT / "deploy" / "stack.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
 
     @dataclass
-    class FaultyStack(module.Stack):
+    class FaultyStack(module.Stack):  # type: ignore[misc, name-defined]  # Stack is loaded from a file at run time
         database_urls: dict[str, str] = field(default_factory=dict)
 
         def environment(self, service: str) -> dict[str, str]:
             environment = super().environment(service)
+            # Two test workers share one PostgreSQL (max_connections 100): five services with the default
+            # pool (10 + 10 overflow) could take every connection by themselves.
+            environment[f"{service.upper()}_DATABASE_POOL_SIZE"] = "7"
             if service in self.database_urls:
                 environment[f"{service.upper()}_DATABASE_URL"] = self.database_urls[service]
             return environment

@@ -97,7 +97,9 @@ def merged_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         service_overrides={"consumer_retry_delay_ms": 50},
     )
     try:
-        with get_client(system.gateway) as client:  # starts the gateway's lifespan: migrations ran, seeds run
+        # A valid ASGI app; schemathesis's ASGI alias spells the scope and messages as `dict`, not `MutableMapping`.
+        gateway: Any = system.gateway
+        with get_client(gateway) as client:  # starts the gateway's lifespan: migrations ran, seeds run
             values = known_values(client)
         config = schemathesis.Config.from_dict(
             {

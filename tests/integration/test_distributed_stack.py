@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import eventually
+from tests.local_http import free_ports
 
 pytestmark = pytest.mark.integration
 
@@ -23,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _stack_class():
     spec = importlib.util.spec_from_file_location("doorstep_stack", ROOT / "deploy" / "stack.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module.Stack
@@ -37,13 +38,16 @@ def stack(tmp_path_factory):
     require(POSTGRES_URL, 5432, "PostgreSQL")
     require(BROKER_URL, 5672, "RabbitMQ")
     suffix = uuid.uuid4().hex[:8]
+    # Free ports: two runs can go side by side.
+    services = ("catalog", "ticket", "deliberation", "evaluation", "notification")
+    gateway_port, *service_ports = free_ports(1 + len(services))
     stack = _stack_class()(
         postgres_url=POSTGRES_URL,
         broker_url=BROKER_URL,
         database_prefix=f"test_stack_{suffix}",
         namespace=f"teststack{suffix}",
-        gateway_port=18700,
-        ports={"catalog": 18701, "ticket": 18702, "deliberation": 18703, "evaluation": 18704, "notification": 18705},
+        gateway_port=gateway_port,
+        ports=dict(zip(services, service_ports, strict=True)),
         state_directory=tmp_path_factory.mktemp("stack"),
         extra_environment={
             "GATEWAY_UPSTREAM_TIMEOUT_SECONDS": "3",
@@ -80,6 +84,13 @@ async def test_a_token_and_a_request_through_the_gateway_reach_each_service(stac
             assert response.status_code == 200, (path, response.text)
         document = (await http.get("/openapi.json")).json()
         assert {"/api/v1/stations", "/api/v1/tickets", "/api/v1/projects", "/api/v1/webhooks"} <= set(document["paths"])
+
+
+def test_the_processes_answering_are_the_ones_the_stack_started(stack):
+    """`make up` takes a readiness answer only from its own process: each echoes the nonce it was given."""
+    for name in ["gateway", *stack.ports]:
+        response = httpx.get(stack.url(name) + "/readyz", params={"scope": "local"}, timeout=10)
+        assert response.headers["x-doorstep-instance"] == stack.instances[name], name
 
 
 async def test_an_event_crosses_from_one_service_to_another_over_rabbitmq(stack):

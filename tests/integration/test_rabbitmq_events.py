@@ -151,18 +151,59 @@ async def _queue_depth(app, suffix: str) -> int:
     async with connection:
         channel = await connection.channel()
         queue = await channel.declare_queue(bus.topology.queue("evaluation") + suffix, passive=True)
-        return queue.declaration_result.message_count
+        count = queue.declaration_result.message_count
+        assert count is not None
+        return count
 
 
-async def test_outbox_rows_are_marked_sent_only_after_the_broker_confirms(distributed):
+async def _outbox_rows(app) -> list:
+    async with app.state.runtime.database.sessionmaker() as session:
+        query = sa.select(
+            outbox_message.c.id, outbox_message.c.published_at, outbox_message.c.attempts, outbox_message.c.last_error
+        )
+        return list((await session.execute(query)).all())
+
+
+async def test_outbox_rows_are_marked_sent_only_after_the_broker_confirms(distributed, rabbitmq, namespace):
     catalog = distributed["catalog"]
-    await _open_station(catalog)
-    unsent = sa.select(sa.func.count()).select_from(outbox_message).where(outbox_message.c.published_at.is_(None))
 
-    async def all_sent() -> bool:
-        return await _count(catalog, unsent) == 0
+    async def startup_rows_sent() -> bool:
+        return all(row.published_at is not None for row in await _outbox_rows(catalog))
 
-    await eventually(all_sent)
+    await eventually(startup_rows_sent)
+    earlier = {row.id for row in await _outbox_rows(catalog)}
+
+    async def new_rows() -> list:
+        return [row for row in await _outbox_rows(catalog) if row.id not in earlier]
+
+    connection = await aio_pika.connect(rabbitmq)
+    async with connection:
+        channel = await connection.channel()
+        # A queue that holds nothing and refuses what it cannot hold: the broker answers every event
+        # routed to it with a nack instead of a confirm.
+        refusing = await channel.declare_queue(
+            f"{namespace}.refusing", arguments={"x-max-length": 0, "x-overflow": "reject-publish"}
+        )
+        try:
+            await refusing.bind(f"{namespace}.events", routing_key="#")
+            await _open_station(catalog)
+
+            async def refused() -> bool:
+                rows = await new_rows()
+                return bool(rows) and all(row.attempts >= 1 for row in rows)
+
+            await eventually(refused)  # the relay tried every new row, and the broker said no
+            rows = await new_rows()
+            assert all(row.published_at is None for row in rows), rows
+            assert all(row.last_error for row in rows), rows
+        finally:
+            await refusing.delete(if_unused=False, if_empty=False)
+
+        async def confirmed_and_marked() -> bool:
+            rows = await new_rows()
+            return all(row.published_at is not None for row in rows)
+
+        await eventually(confirmed_and_marked, timeout=20)  # a retry, after the relay's backoff
 
 
 async def test_a_poison_message_lands_in_the_dead_letter_queue_after_its_retries(distributed):

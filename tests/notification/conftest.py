@@ -58,16 +58,23 @@ QUICK_WEBHOOK_RETRIES: dict[str, Any] = {
 
 
 @pytest.fixture
-async def webhook_system_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+async def webhook_system_factory(
+    tmp_path: Path, embedded_template: Path
+) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
     """Builds (once) the embedded system with the notification service's webhook settings overridden."""
-    from gateway.embedded import build
     from gateway.settings import GatewaySettings
+    from tests.templates import build_embedded
 
     async with AsyncExitStack() as stack:
 
         async def make(**webhook_settings: Any) -> Any:
             unlimited = GatewaySettings(rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0)
-            system = build(tmp_path, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50})
+            system = build_embedded(
+                tmp_path,
+                embedded_template,
+                gateway_settings=unlimited,
+                service_overrides={"consumer_retry_delay_ms": 50},
+            )
             runtime = system.services["notification"].state.runtime
             settings = NotificationSettings.model_validate(
                 {**runtime.settings.model_dump(), **QUICK_WEBHOOK_RETRIES, **webhook_settings}
@@ -103,13 +110,15 @@ async def sms_gateway() -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def sms_system(tmp_path: Path, sms_gateway: Any) -> AsyncIterator[Any]:
+async def sms_system(tmp_path: Path, sms_gateway: Any, embedded_template: Path) -> AsyncIterator[Any]:
     """The embedded system (demo data) whose notification service sends SMS to `sms_gateway`, quickly."""
-    from gateway.embedded import build
     from gateway.settings import GatewaySettings
+    from tests.templates import build_embedded
 
     unlimited = GatewaySettings(rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0)
-    system = build(tmp_path, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50})
+    system = build_embedded(
+        tmp_path, embedded_template, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50}
+    )
     runtime = system.services["notification"].state.runtime
     settings = NotificationSettings.model_validate(
         {

@@ -39,6 +39,7 @@ async def raise_and_designate(http: httpx.AsyncClient, designee: str) -> str:
             "station_id": DEMO_STATION_ID,
             "channel": "walk_in",
             "service_category": "government_affairs",
+            "service_category_name": "政务服务",
             "description": f"医疗记录册用完了，请联系{RESIDENT_NAME} {RESIDENT_PHONE}",
             "resident_name": RESIDENT_NAME,
             "resident_phone": RESIDENT_PHONE,
@@ -204,13 +205,13 @@ async def test_a_resource_request_goes_to_the_providing_departments_members(embe
         )
     )
     async with feed_gateway(embedded) as http:
-        member = bearer("department", members[0], department_id=department)
+        member_headers = bearer("department", members[0], department_id=department)
 
         async def arrived() -> bool:
-            return len((await feed(http, member))["items"]) == 1
+            return len((await feed(http, member_headers))["items"]) == 1
 
         await eventually(arrived)
-        item = (await feed(http, member))["items"][0]
+        item = (await feed(http, member_headers))["items"][0]
         assert item["kind"] == "resource_request_to_answer" and "助浴服务" in item["body"]
         assert item["link"] == f"/api/v1/resource-requests/{request_id}"
         # The member who left gets nothing.

@@ -22,6 +22,7 @@ TICKET = {
     "station_id": "s-1",
     "community_name": "市新居委会",
     "service_category": "health",
+    "service_category_name": "健康服务",
     "owner_id": "worker-1",
     "owner_kind": "person",
     "responsibility_level": "designated",

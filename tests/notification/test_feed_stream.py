@@ -23,17 +23,22 @@ UPSTREAM_TIMEOUT_SECONDS = 3.0
 
 
 @pytest.fixture
-async def feed_stream_system(tmp_path: Path) -> AsyncIterator[tuple[Any, str]]:
+async def feed_stream_system(tmp_path: Path, embedded_template: Path) -> AsyncIterator[tuple[Any, str]]:
     """The embedded system with quick feed heartbeats and a short upstream timeout, served by uvicorn."""
-    from gateway.embedded import build
     from gateway.settings import GatewaySettings
+    from tests.templates import build_embedded
 
     gateway_settings = GatewaySettings(
         rate_limit_per_token_per_minute=0,
         rate_limit_per_address_per_minute=0,
         upstream_timeout_seconds=UPSTREAM_TIMEOUT_SECONDS,
     )
-    system = build(tmp_path, gateway_settings=gateway_settings, service_overrides={"consumer_retry_delay_ms": 50})
+    system = build_embedded(
+        tmp_path,
+        embedded_template,
+        gateway_settings=gateway_settings,
+        service_overrides={"consumer_retry_delay_ms": 50},
+    )
     runtime = system.services["notification"].state.runtime
     settings = NotificationSettings.model_validate(
         {**runtime.settings.model_dump(), "feed_stream_heartbeat_seconds": HEARTBEAT_SECONDS}

@@ -64,14 +64,18 @@ async def vendor_receiver() -> AsyncIterator[VendorReceiver]:
 
 
 @pytest.fixture
-async def push_system(tmp_path: Path, push_vapid: Vapid, vendor_receiver: VendorReceiver) -> AsyncIterator[Any]:
+async def push_system(
+    tmp_path: Path, push_vapid: Vapid, vendor_receiver: VendorReceiver, embedded_template: Path
+) -> AsyncIterator[Any]:
     """The embedded system whose notification service pushes with this VAPID key; its sender runs only when
     a test asks (`push_pass`), on the clock the test sets."""
-    from gateway.embedded import build
     from gateway.settings import GatewaySettings
+    from tests.templates import build_embedded
 
     unlimited = GatewaySettings(rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0)
-    system = build(tmp_path, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50})
+    system = build_embedded(
+        tmp_path, embedded_template, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50}
+    )
     runtime = system.services["notification"].state.runtime
     settings = NotificationSettings.model_validate(
         {

@@ -32,7 +32,7 @@ class OidcServer(LocalHttpServer):
     def __init__(self) -> None:
         self.port = free_port()
         self.issued: list[str] = []
-        self.token_requests: list[dict[str, str]] = []
+        self.token_requests: list[dict[str, object]] = []
         self.seen: list[str] = []
 
     @property

@@ -111,7 +111,7 @@ async def test_an_invisible_ticket_is_404_before_any_precondition(http, station)
 
     worker = station.headers("receptionist")
     ticket_id = (await http.post("/api/v1/tickets", headers=worker, json=_no_contact(station))).json()["id"]
-    other = await open_station(http._transport.app, name="潍坊一村")  # type: ignore[attr-defined]
+    other = await open_station(http._transport.app, name="潍坊一村")
     outsider = other.headers("receptionist")
     answer = await http.post(
         f"/api/v1/tickets/{ticket_id}/transitions", headers={**outsider, "If-Match": '"99"'}, json={"action": "accept"}

@@ -93,8 +93,9 @@ def whole_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def evaluation_alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The evaluation service reached directly, as any pod in the cluster could."""
     from evaluation_service.app import create_app as create_evaluation
+    from evaluation_service.app import definition
     from shared.service import run_migrations_sync
-    from tests.evaluation.conftest import definition, evaluation_settings
+    from tests.evaluation.conftest import evaluation_settings
 
     database = tmp_path_factory.mktemp("evaluation") / "evaluation.db"
     settings = evaluation_settings(f"sqlite+aiosqlite:///{database}")

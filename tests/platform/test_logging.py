@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from typing import cast
 
 from shared.context import request_id_var
 from shared.logging import configure_logging
@@ -13,7 +14,7 @@ from shared.logging import configure_logging
 def test_log_lines_are_json_with_request_id_and_nothing_personal():
     configure_logging("ticket", "INFO")
     stream = io.StringIO()
-    handler = logging.getLogger().handlers[0]
+    handler = cast(logging.StreamHandler, logging.getLogger().handlers[0])  # configure_logging writes to a stream
     handler.setStream(stream)
     token = request_id_var.set("req-123")
     try:

@@ -8,6 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shared import tracing
 from tests.conftest import DEMO_STATION_ID, eventually, staff_headers
+from tests.integration.test_rabbitmq_events import _open_station, distributed, namespace  # noqa: F401
 
 
 def _families(text: str) -> dict:
@@ -43,12 +44,16 @@ async def test_metrics_parse_and_show_requests_outbox_and_events(client):
     assert "doorstep_events_retried" in families and "doorstep_events_dead_lettered" in families
 
 
+# One per process: the tracer provider (and so its exporter) is installed once.
+_EXPORTER = InMemorySpanExporter()
+
+
 @pytest.fixture
 def spans():
-    exporter = InMemorySpanExporter()
-    tracing.configure_tracing("tests", exporter=exporter)
-    yield exporter
-    tracing._enabled = False  # the rest of the suite runs without spans, as production does by default
+    tracing.configure_tracing("tests", exporter=_EXPORTER)
+    _EXPORTER.clear()
+    yield _EXPORTER
+    tracing.stop_tracing()  # the rest of the suite runs without spans, as production does by default
 
 
 async def test_one_trace_runs_from_the_gateway_through_an_event_into_another_service(spans, client):
@@ -78,3 +83,62 @@ async def test_one_trace_runs_from_the_gateway_through_an_event_into_another_ser
     assert service_span.context.trace_id == trace_id
     assert service_span.parent.span_id == gateway_span.context.span_id
     assert consumer_span.context.trace_id == trace_id
+
+
+def _ancestors(span, by_id: dict) -> list:
+    chain = []
+    while span.parent is not None and span.parent.span_id in by_id:
+        span = by_id[span.parent.span_id]
+        chain.append(span)
+    return chain
+
+
+async def test_a_request_that_reads_the_database_shows_its_statements_under_the_server_span(spans, client):
+    spans.clear()
+    listed = await client.get("/api/v1/stations", params={"q": "张三 13800000000"})
+    assert listed.status_code == 200
+    finished = spans.get_finished_spans()
+    by_id = {span.context.span_id: span for span in finished}
+    servers = [
+        s for s in finished if s.name == "GET /api/v1/stations" and s.attributes.get("service.name") == "catalog"
+    ]
+    assert servers, [(s.name, s.attributes.get("service.name")) for s in finished if s.kind.name != "CLIENT"]
+    server = servers[0]
+    gateway = next(s for s in finished if s.name == "GET catalog")
+    assert gateway.kind.name == "SERVER"
+    assert server.parent.span_id == gateway.context.span_id  # in one process, the service's span is INTERNAL
+    assert server.attributes["http.route"] == "/api/v1/stations"
+    statements = [s for s in finished if s.kind.name == "CLIENT" and s.attributes.get("db.system")]
+    assert any(server in _ancestors(statement, by_id) for statement in statements), [s.name for s in finished]
+    # What a resident typed into the search, and their address, stay out of the traces.
+    recorded = " ".join(f"{s.name} {dict(s.attributes)}" for s in finished)
+    assert "13800000000" not in recorded and "张三" not in recorded
+    assert "127.0.0.1" not in recorded
+
+
+async def test_a_rabbitmq_event_gets_a_broker_span_in_its_requests_trace(spans, distributed):  # noqa: F811
+    """Distributed mode: the catalogue's request publishes station.created through RabbitMQ; the ticket
+    service's handling of it is one trace with the request, through the publish span."""
+    await _open_station(distributed["catalog"])
+
+    def finished(name: str, service: str | None = None) -> list:
+        return [
+            s
+            for s in spans.get_finished_spans()
+            if s.name == name and (service is None or s.attributes.get("service.name") == service)
+        ]
+
+    async def consumed() -> bool:
+        return bool(finished("consume station.created", "ticket"))
+
+    await eventually(consumed)
+    request = finished("POST /api/v1/stations", "catalog")[0]
+    publish = next(s for s in finished("publish station.created") if s.context.trace_id == request.context.trace_id)
+    consumer = finished("consume station.created", "ticket")[0]
+    assert publish.kind.name == "PRODUCER"
+    assert publish.attributes["messaging.system"] == "rabbitmq"
+    assert publish.attributes["messaging.destination.name"].endswith(".events")
+    assert publish.parent.span_id == request.context.span_id
+    assert consumer.kind.name == "CONSUMER"
+    assert consumer.context.trace_id == request.context.trace_id
+    assert consumer.parent.span_id == publish.context.span_id

@@ -63,9 +63,9 @@ def _gateway(**overrides) -> GatewaySettings:
 
 
 async def test_the_gateway_answers_429_with_retry_after_and_ratelimit_headers(tmp_path):
-    from gateway.embedded import build
+    from tests.templates import build_embedded
 
-    system = build(tmp_path, gateway_settings=_gateway(rate_limit_per_token_per_minute=2), seed=False)
+    system = build_embedded(tmp_path, None, gateway_settings=_gateway(rate_limit_per_token_per_minute=2))
     async with running(system.gateway):
         transport = httpx.ASGITransport(app=system.gateway)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
@@ -83,9 +83,9 @@ async def test_the_gateway_answers_429_with_retry_after_and_ratelimit_headers(tm
 
 
 async def test_a_spoofed_forwarded_address_does_not_escape_the_limit(tmp_path):
-    from gateway.embedded import build
+    from tests.templates import build_embedded
 
-    system = build(tmp_path, gateway_settings=_gateway(rate_limit_per_address_per_minute=2), seed=False)
+    system = build_embedded(tmp_path, None, gateway_settings=_gateway(rate_limit_per_address_per_minute=2))
     async with running(system.gateway):
         transport = httpx.ASGITransport(app=system.gateway, client=("203.0.113.9", 5000))
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
@@ -106,10 +106,10 @@ async def test_a_spoofed_forwarded_address_does_not_escape_the_limit(tmp_path):
 
 
 async def test_a_trusted_proxy_names_the_client(tmp_path):
-    from gateway.embedded import build
+    from tests.templates import build_embedded
 
     settings = _gateway(rate_limit_per_address_per_minute=2, trusted_proxies=["10.244.0.0/16"])
-    system = build(tmp_path, gateway_settings=settings, seed=False)
+    system = build_embedded(tmp_path, None, gateway_settings=settings)
     async with running(system.gateway):
         transport = httpx.ASGITransport(app=system.gateway, client=("10.244.3.7", 5000))  # the ingress pod
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as ingress:
@@ -142,11 +142,11 @@ async def test_two_gateway_replicas_share_one_budget_in_redis(redis):
 
 
 async def test_cors_allows_only_the_configured_origins(tmp_path):
-    from gateway.embedded import build
     from gateway.settings import GatewaySettings
+    from tests.templates import build_embedded
 
     settings = GatewaySettings(cors_allow_origins=["https://app.doorstep.example"])
-    system = build(tmp_path, gateway_settings=settings, seed=False)
+    system = build_embedded(tmp_path, None, gateway_settings=settings)
     async with running(system.gateway):
         transport = httpx.ASGITransport(app=system.gateway)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from evaluation_service.ratings.models import Appeal, FollowUp
 from evaluation_service.tickets.models import ClosedTicket
 from shared.events.tables import outbox_message
-from tests.conftest import bearer
-from tests.evaluation.conftest import DEMO_SUBDISTRICT_ID, department, staff
+from tests.conftest import DEMO_SUBDISTRICT_ID, bearer
+from tests.evaluation.conftest import department, staff
 
 NUMBER = "13912345678"
 NAME = "欧阳娜娜"  # the resident, as the ticket service knows them (ticket.closed `resident_names`)

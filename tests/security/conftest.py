@@ -14,13 +14,15 @@ from tests.security.world import World
 
 
 @pytest.fixture(scope="package")
-async def system(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
-    from gateway.embedded import build
+async def system(tmp_path_factory: pytest.TempPathFactory, embedded_template: Path) -> AsyncIterator[Any]:
     from gateway.settings import GatewaySettings
+    from tests.templates import build_embedded
 
     unlimited = GatewaySettings(rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0)
     path: Path = tmp_path_factory.mktemp("security")
-    built = build(path, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50})
+    built = build_embedded(
+        path, embedded_template, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50}
+    )
     async with running(built.gateway):
         yield built
 
@@ -33,5 +35,5 @@ async def http(system: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="package")
-async def world(http: httpx.AsyncClient) -> World:
-    return World(http)
+async def world(http: httpx.AsyncClient, system: Any) -> World:
+    return World(http, system=system)

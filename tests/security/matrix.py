@@ -32,6 +32,9 @@ KEYS = {
     "conflict_code",
     "personal",
     "note",
+    "allowed_outcome",
+    "probe_full",
+    "created",
 }
 # Multipart uploads (`files`): (file name, bytes, declared type) by sample name. A 1x1 PNG.
 SAMPLE_FILES = {
@@ -70,6 +73,10 @@ class Entry:
     conflict_code: str | None = None  # the reason code a refusal by 409 must carry
     personal: dict[str, str] = field(default_factory=dict)  # role -> "full"; everyone else: masked
     note: str | None = None
+    allowed_outcome: int | None = None  # the status allowed callers get where success is impossible (see note)
+    # The probe of a list reads its items in full, or these fields of them (a write changes an item, not the ids).
+    probe_full: bool | tuple[str, ...] = False
+    created: str | None = None  # a path, filled from the answer's fields, that an allowed write makes readable
 
     @property
     def key(self) -> str:
@@ -167,6 +174,9 @@ def _entry(key: str, raw: dict[str, Any]) -> Entry:
         conflict_code=raw.get("conflict_code"),
         personal=personal,
         note=raw.get("note"),
+        allowed_outcome=raw.get("allowed_outcome"),
+        probe_full=tuple(raw["probe_full"]) if isinstance(raw.get("probe_full"), list) else bool(raw.get("probe_full")),
+        created=raw.get("created"),
     )
     if sum(value is not None for value in (entry.body, entry.form, entry.csv)) > 1:
         raise MatrixError(f"{key}: one of body, form or csv")
@@ -176,6 +186,8 @@ def _entry(key: str, raw: dict[str, Any]) -> Entry:
         raise MatrixError(f"{key}: files name samples of {sorted(SAMPLE_FILES)}")
     if 409 in entry.refused and entry.conflict_code is None:
         raise MatrixError(f"{key}: a refusal by 409 names its reason (conflict_code)")
+    if entry.allowed_outcome is not None and (entry.note is None or not 400 <= entry.allowed_outcome < 500):
+        raise MatrixError(f"{key}: allowed_outcome is a 4xx, with a note saying why success is impossible")
     if entry.cross == "filtered" and entry.writes:
         raise MatrixError(f"{key}: only reads are filtered; a write across scope is refused")
     return entry

@@ -20,7 +20,7 @@ import pytest
 
 from tests.security.matrix import SAMPLE_FILES, Case, Entry, fill, load
 from tests.security.personal import NAME, PHONE, scan
-from tests.security.world import ADMIN, ROLES, Caller, World, caller
+from tests.security.world import ADMIN, ROLES, Caller, Target, World, caller
 
 MATRIX = load()
 CASES = MATRIX.cases()
@@ -102,22 +102,43 @@ async def all_pages(http: httpx.AsyncClient, first: httpx.Response, headers: dic
     return pages
 
 
-async def probe(http: httpx.AsyncClient, path: str) -> Any:
-    """What a district admin reads to tell whether a write happened: one object in full, or the ids of
-    every item of a paged list (so a background change to some listed item is not taken for a write)."""
-    response = await http.get(path, headers=ADMIN)
+GONE = "gone"
+
+
+async def probe(
+    http: httpx.AsyncClient,
+    path: str,
+    *,
+    may_be_gone: bool = False,
+    full: bool | tuple[str, ...] = False,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """What a district admin (or the target's owner, for what only they may read) reads to tell whether
+    a write happened: one object in full, or the ids of every item of a paged list (so a background
+    change to some listed item is not taken for a write), or with `full` the items themselves.
+    After an allowed delete, the object may be gone (404): that is a state too."""
+    headers = headers or ADMIN
+    response = await http.get(path, headers=headers)
+    if may_be_gone and response.status_code in (404, 410):
+        return GONE
     assert response.status_code == 200, f"probe {path}: {response.status_code} {response.text}"
     body = response.json()
     if not (isinstance(body, dict) and "items" in body):
         return body
-    ids = [item["id"] for item in body["items"]]
+
+    def seen(item: dict[str, Any]) -> Any:
+        if full is True:
+            return item
+        return {key: item.get(key) for key in full} if full else item["id"]
+
+    ids = [seen(item) for item in body["items"]]
     for _ in range(MAX_PAGES):
         if not body["next_cursor"]:
             return ids
         body = (
-            await http.get(response.request.url.copy_merge_params({"cursor": body["next_cursor"]}), headers=ADMIN)
+            await http.get(response.request.url.copy_merge_params({"cursor": body["next_cursor"]}), headers=headers)
         ).json()
-        ids += [item["id"] for item in body["items"]]
+        ids += [seen(item) for item in body["items"]]
     raise AssertionError(f"probe {path}: more than {MAX_PAGES} pages")
 
 
@@ -187,11 +208,12 @@ async def test_access(case: Case, world: World, http: httpx.AsyncClient) -> None
     request_text = f"{path} {entry.query and fill(entry.query, values)}"
     markers = [marker for marker in markers if marker not in request_text]
     probe_path = fill(entry.probe, values) if entry.probe else target.probe
-    guarded = entry.writes and kind in (REFUSED, HIDDEN_OR_REFUSED)
+    # A refused write must change nothing; an allowed one must change what the probe reads.
+    guarded = entry.writes and kind in (REFUSED, HIDDEN_OR_REFUSED, ALLOWED)
     before: Any = None
     if guarded:
-        assert probe_path, f"{entry.key}: a refusable write needs a probe (matrix 'probe' or the target's)"
-        before = await probe(http, probe_path)
+        assert probe_path, f"{entry.key}: a write needs a probe (matrix 'probe' or the target's)"
+        before = await probe(http, probe_path, full=entry.probe_full, headers=target.probe_headers)
 
     headers = who.headers() if who else {}
     response = await send(http, entry, path, values, headers)
@@ -203,7 +225,9 @@ async def test_access(case: Case, world: World, http: httpx.AsyncClient) -> None
     # Both columns are checked on the same answer; a failure of one does not hide the other.
     personal = personal_data_problem(case, who, pages, world)
     try:
-        await check_access(case, who, http, pages, markers, kind, refused, probe_path if guarded else None, before)
+        await check_access(
+            case, who, http, pages, markers, kind, refused, probe_path if guarded else None, before, target, values
+        )
     except AssertionError as failure:
         if personal:
             raise AssertionError(f"{failure}\n{personal}") from None
@@ -221,6 +245,8 @@ async def check_access(
     refused: tuple[int, ...],
     probe_path: str | None,
     before: Any,
+    target: Target,
+    values: dict[str, Any],
 ) -> None:
     entry = case.entry
     response = pages[0]
@@ -228,8 +254,29 @@ async def check_access(
     leaked = [marker for marker in markers if marker in text]
     is_refused = response.status_code in refused
 
-    if kind == ALLOWED:
-        assert response.status_code not in (401, 403, 404), describe(case, who, response)
+    if kind == ALLOWED and entry.allowed_outcome is not None:
+        # Documented in the matrix: this caller passes the access check but the action cannot succeed
+        # for a matrix caller (the note says why); it gets exactly that status and nothing is written.
+        assert response.status_code == entry.allowed_outcome, describe(case, who, response)
+        if entry.conflict_code is not None:
+            assert response.json().get("code") == entry.conflict_code, describe(case, who, response)
+    elif kind == ALLOWED:
+        # Allowed means the action succeeded: a 2xx, and for a write, the state changed.
+        assert 200 <= response.status_code < 300, f"allowed but not done: {describe(case, who, response)}"
+        if entry.created is not None:
+            # What the write made is readable (where the probe cannot show it: a token is never stored).
+            made = fill(entry.created, {**values, **response.json()})
+            read = await http.get(made, headers=ADMIN)
+            assert read.status_code == 200, f"what it made ({made}) is not readable: {describe(case, who, read)}"
+        elif probe_path is not None:
+            after = await probe(
+                http,
+                probe_path,
+                may_be_gone=entry.method == "DELETE",
+                full=entry.probe_full,
+                headers=target.probe_headers,
+            )
+            assert after != before, f"allowed and 2xx, but the probe shows no change: {describe(case, who, response)}"
     elif kind == SHOWN:
         assert response.status_code < 300, describe(case, who, response)
         assert markers, f"{entry.key}: a filtered list needs markers to show in scope"
@@ -249,8 +296,10 @@ async def check_access(
             )
         if response.status_code == 409:
             assert response.json().get("code") == entry.conflict_code, describe(case, who, response)
-    if probe_path is not None and (kind == REFUSED or is_refused):
-        assert await probe(http, probe_path) == before, f"a refused call wrote: {describe(case, who, response)}"
+    unchanged = kind == REFUSED or is_refused or (kind == ALLOWED and entry.allowed_outcome is not None)
+    if probe_path is not None and unchanged:
+        after = await probe(http, probe_path, full=entry.probe_full, headers=target.probe_headers)
+        assert after == before, f"a refused call wrote: {describe(case, who, response)}"
 
 
 BODY_WRITES = [

@@ -134,6 +134,7 @@ class Target:
     markers: list[str] = field(default_factory=list)
     subjects: dict[str, str] = field(default_factory=dict)  # role -> the subject that owns it
     probe: str | None = None  # what a district admin reads to see whether a write happened
+    probe_headers: dict[str, str] | None = None  # who reads the probe, where only the owner may (default: ADMIN)
 
 
 @dataclass(frozen=True)
@@ -189,8 +190,9 @@ def marker(kind: str) -> str:
 class World:
     """Builds targets through the gateway; shared ones once, fresh ones on every call."""
 
-    def __init__(self, client: httpx.AsyncClient, seed: int | None = None) -> None:
+    def __init__(self, client: httpx.AsyncClient, seed: int | None = None, system: Any = None) -> None:
         self.client = client
+        self.system = system  # the embedded system, for what only reaches the resident's phone (a code)
         self.seed = run_seed() if seed is None else seed
         self._random = random.Random(self.seed)
         self.resident: Resident = planted_resident(self._random)
@@ -216,6 +218,8 @@ class World:
         return {
             **target.params,
             "unique": uuid.uuid4().hex[:10],
+            "unique_letters": uuid.uuid4().hex[:10].translate(_NO_DIGITS),
+            "minute": f"{slot % 60:02d}",  # differs from the last call's: a repeated PUT still changes something
             "caller": who.subject if who else "anonymous",
             "today": self.today.isoformat(),
             "tomorrow": (self.today + timedelta(days=1)).isoformat(),
@@ -311,6 +315,20 @@ class World:
         station = await self.target("catalog_station")
         path = f"/api/v1/stations/{station.params['station_id']}/opening-hours/exceptions/{station.params['day']}"
         expect(await self.client.put(path, headers=ADMIN, json={"periods": [], "note": "安全测试闭馆"}), 200)
+        return station
+
+    async def build_subdistrict_exception(self) -> Target:
+        """The matrix's station's day with an exception for its whole subdistrict (to be removed)."""
+        station = await self.target("catalog_station")
+        body = {
+            "scope": "subdistrict",
+            "subdistrict_id": HOME.subdistrict_id,
+            "closed": False,
+            "periods": [{"opens": "08:30", "closes": "20:00"}],
+            "note": marker("HOLIDAY"),
+        }
+        path = f"/api/v1/opening-hours/exceptions/{station.params['day']}"
+        expect(await self.client.put(path, headers=ADMIN, json=body), 200, 201)
         return station
 
     async def build_department(self) -> Target:
@@ -496,6 +514,29 @@ class World:
             ticket.params, markers=[*ticket.markers, note, reply], subjects=ticket.subjects, probe=ticket.probe
         )
 
+    async def build_transferred_ticket(self) -> Target:
+        """The resident's ticket, moved by a district admin to the neighbouring station (滨江居委会), whose
+        secretary may send it back."""
+        ticket = await self.build_ticket()
+        await self.post(
+            f"/api/v1/tickets/{ticket.params['ticket_id']}/transfer",
+            ADMIN,
+            200,
+            json={"station_id": BINJIANG.station_id, "reason": "安全测试转站"},
+        )
+        return Target(ticket.params, place=BINJIANG, markers=ticket.markers, probe=ticket.probe)
+
+    async def build_duplicate_ticket(self) -> Target:
+        """Two tickets of the resident at the home station: the target, and the one it repeats."""
+        parent = await self.build_ticket()
+        ticket = await self.build_ticket()
+        return Target(
+            {**ticket.params, "parent_id": parent.params["ticket_id"]},
+            markers=ticket.markers,
+            subjects=ticket.subjects,
+            probe=ticket.probe,
+        )
+
     async def build_backstop_ticket(self) -> Target:
         """A ticket the secretary took under the backstop rule (the one that may go to an on-site office)."""
         ticket = await self.build_ticket()
@@ -523,7 +564,8 @@ class World:
                 "note": marker("SHIFT"),
             },
         )
-        return Target({**rota.params, "kind": "shifts", "item_id": shift["id"]}, probe=rota.probe)
+        day = f"/api/v1/duty-rota/{HOME.station_id}?from={start.isoformat()}".replace("+", "%2B")
+        return Target({**rota.params, "kind": "shifts", "item_id": shift["id"]}, probe=day)
 
     async def build_sla_policy(self) -> Target:
         """One category's and priority's SLA budgets; each fresh call another (a refused write must leave
@@ -634,6 +676,17 @@ class World:
         )
         return Target({"project_id": project["id"]}, probe=f"/api/v1/projects/{project['id']}")
 
+    async def build_registrable_meeting(self) -> Target:
+        """An open hearing at the home station nobody has registered for yet."""
+        project = await self.target("meeting_project")
+        found = await self._meeting(project.params["project_id"], opened=True, motion=False)
+        return Target(
+            {"meeting_id": found["meeting_id"]},
+            markers=[found["invitee"]],
+            subjects={"resident": RESIDENT_ID},
+            probe=f"/api/v1/meetings/{found['meeting_id']}/attendees",
+        )
+
     async def build_meeting(self) -> Target:
         """An open hearing at the home station with an open motion; the resident is checked in."""
         project = await self.target("meeting_project")
@@ -693,6 +746,17 @@ class World:
     async def build_resolvable_case(self) -> Target:
         """A case whose session has been held and closed: ready to be resolved."""
         return await self.build_case(session_closed=True)
+
+    async def build_invitable_case(self) -> Target:
+        """A case and another department of the home subdistrict it has not invited yet."""
+        case = await self.build_case()
+        listed = await self.client.get(
+            "/api/v1/departments", params={"subdistrict_id": HOME.subdistrict_id, "limit": 200}, headers=ADMIN
+        )
+        others = [d["id"] for d in expect(listed, 200)["items"] if d["id"] != HOME.department_id]
+        if not others:
+            raise SetupFailed("the home subdistrict has no other department to invite")
+        return Target({**case.params, "other_department_id": others[0]}, markers=case.markers, probe=case.probe)
 
     async def build_case(self, *, session_closed: bool = False) -> Target:
         """An on-site office case at the home station that invited the home department, with a session
@@ -794,6 +858,35 @@ class World:
             markers=[ticket_id, invitation["id"]],
             subjects={"resident": RESIDENT_ID, "social_worker": SOCIAL_WORKER_ID},
             probe=f"/api/v1/evaluations/invitations/{invitation['id']}",
+        )
+
+    async def build_desk_invitation(self) -> Target:
+        """An unrated invitation whose desk link a colleague of 陆伟 (the home receptionist) showed: the
+        six-digit code went to the resident's phone, and the resident read it out at the desk."""
+        from sqlalchemy import select
+
+        from shared.events.tables import outbox_message
+
+        target = await self.build_invitation()
+        colleague = bearer("receptionist", HOME.staff_id("receptionist"), **HOME.claims("receptionist"))
+        await self.post(f"/api/v1/evaluations/invitations/{target.params['invitation_id']}/token", colleague)
+        if self.system is None:
+            raise SetupFailed("the resident's code is read from the embedded system's evaluation outbox")
+        database = self.system.services["evaluation"].state.runtime.database
+        query = select(outbox_message.c.payload).where(outbox_message.c.event_type == "evaluation.rating_code_issued")
+        async with database.sessionmaker() as session:
+            payloads = (await session.scalars(query)).all()
+        import json
+
+        codes = [
+            json.loads(payload)["data"]
+            for payload in payloads
+            if json.loads(payload)["data"]["invitation_id"] == target.params["invitation_id"]
+        ]
+        if not codes:
+            raise SetupFailed("no rating code was issued for the desk link")
+        return Target(
+            {**target.params, "resident_code": codes[-1]["code"]}, subjects=target.subjects, probe=target.probe
         )
 
     async def build_token_invitation(self) -> Target:
@@ -924,6 +1017,19 @@ class World:
 
     # -- notification: the worker's feed (each person's own) --------------------------------------------------
 
+    async def build_me(self) -> Target:
+        """Each person's own settings and devices: every person role acts as the district admin's person,
+        so what they write is what the admin's own probe reads."""
+        people = ("resident", *STATION_ROLES, "department", "subdistrict_admin", "district_admin")
+        return Target({}, subjects=dict.fromkeys(people, "security-district-admin"))
+
+    async def build_read_feed_item(self) -> Target:
+        """A feed item its owner (陆伟) has read already."""
+        item = await self.build_feed_item()
+        designee = bearer("social_worker", SOCIAL_WORKER_ID, **HOME.claims("social_worker"))
+        await self.post(f"/api/v1/me/feed/{item.params['item_id']}/read", designee, 200)
+        return item
+
     async def build_feed_item(self) -> Target:
         """The item a designation puts in the designee's feed (the home station's social worker 陆伟): every
         person role with his subject is its owner, any other subject a stranger to it. The probe is the
@@ -947,7 +1053,9 @@ class World:
             {"item_id": found[0]["id"]},
             markers=[found[0]["id"]],
             subjects={role: SOCIAL_WORKER_ID for role in people},
-            probe="/api/v1/me/feed?limit=200",
+            # Only the owner reads their feed: the probe is 陆伟's unread items.
+            probe="/api/v1/me/feed?unread=true&limit=200",
+            probe_headers=designee,
         )
 
     # -- notification: residents' SMS notices --------------------------------------------------------------

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 
 from shared.events import EventEnvelope
 from shared.events.tables import outbox_message
-from shared.service import run_migrations_sync
 from shared.settings import Mode
 from tests.conftest import bearer, eventually, running
+from tests.templates import migrate
 from ticket_service.app import create_app, definition
 from ticket_service.settings import TicketSettings
 
@@ -40,9 +40,9 @@ OPENING_HOURS = {
 }
 
 
-def local(*args: int) -> datetime:
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """A moment on the stations' wall clock (Asia/Shanghai)."""
-    return datetime(*args, tzinfo=SHANGHAI)
+    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 # 2026-09-14 is a Monday.
@@ -176,7 +176,7 @@ async def ticket_app(tmp_path: Path) -> AsyncIterator[Any]:
         consumer_retry_delay_ms=20,
         consumer_max_retries=1,
     )
-    run_migrations_sync(definition, settings)
+    migrate(definition, settings)  # a copy of a database migrated once
     app = create_app(settings)
     async with running(app):
         app.state.clock = Clock(MONDAY_0900)

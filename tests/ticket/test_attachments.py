@@ -314,6 +314,7 @@ async def test_open311_shows_a_public_copy_only_where_the_resident_allowed_it(ht
     )
     key = issued.json()["api_key"]
     public_url = await media_url(allowed["id"])
+    assert public_url is not None
     assert public_url == shown.json()["public_url"] and "/api/v1/attachments/public/" in public_url
     copy = await http.get(path_of(public_url))
     assert copy.status_code == 200 and copy.headers["content-type"] == "image/jpeg"

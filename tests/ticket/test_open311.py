@@ -32,6 +32,13 @@ def _validator(name: str) -> Draft4Validator:
     return Draft4Validator(json.loads((SCHEMAS / name).read_text()), registry=registry, format_checker=FormatChecker())
 
 
+def _text(root: ElementTree.Element, path: str) -> str | None:
+    """The text of the element at `path`, which must be there."""
+    element = root.find(path)
+    assert element is not None, path
+    return element.text
+
+
 def _valid(name: str, document) -> None:
     errors = sorted(_validator(name).iter_errors(document), key=str)
     assert not errors, [error.message for error in errors]
@@ -80,12 +87,12 @@ async def test_xml_answers_carry_the_same_data(http):
     root = ElementTree.fromstring(services.content)
     assert root.tag == "services"
     assert len(root.findall("service")) == len((await http.get("/open311/v2/services.json")).json())
-    assert root.find("service/metadata").text == "true"
+    assert _text(root, "service/metadata") == "true"
     definition = ElementTree.fromstring((await http.get("/open311/v2/services/legal.xml")).content)
     assert definition.tag == "service_definition"
-    assert definition.find("attributes/attribute/code").text == "station_id"
+    assert _text(definition, "attributes/attribute/code") == "station_id"
     values = definition.findall("attributes/attribute/values/value")
-    assert [value.find("key").text for value in values] == ["web", "app"]
+    assert [_text(value, "key") for value in values] == ["web", "app"]
     discovery = ElementTree.fromstring((await http.get("/open311/v2/discovery.xml")).content)
     assert discovery.find("endpoints/endpoint/formats/format") is not None
 
@@ -152,7 +159,7 @@ async def test_post_errors_come_in_the_specs_shape_and_write_nothing(http, stati
             assert body[0]["code"] == response.status_code
         else:
             root = ElementTree.fromstring(response.content)
-            assert root.tag == "errors" and root.find("error/code").text == str(response.status_code)
+            assert root.tag == "errors" and _text(root, "error/code") == str(response.status_code)
         return response.status_code
 
     assert await error({**base, "api_key": "wrong"}) == 403

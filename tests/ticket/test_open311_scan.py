@@ -113,14 +113,19 @@ def draw_residents(count: int) -> list[Resident]:
 
 
 @pytest.fixture
-async def system(tmp_path: Path) -> AsyncIterator[Any]:
-    from gateway.embedded import build
+async def system(tmp_path: Path, embedded_template: Path) -> AsyncIterator[Any]:
     from gateway.settings import GatewaySettings
+    from tests.templates import build_embedded
 
     gateway_settings = GatewaySettings(
         public_base_url=PUBLIC_BASE_URL, rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0
     )
-    built = build(tmp_path, gateway_settings=gateway_settings, service_overrides={"consumer_retry_delay_ms": 50})
+    built = build_embedded(
+        tmp_path,
+        embedded_template,
+        gateway_settings=gateway_settings,
+        service_overrides={"consumer_retry_delay_ms": 50},
+    )
     async with running(built.gateway):
         yield built
 

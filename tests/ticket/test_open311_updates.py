@@ -37,6 +37,13 @@ RESULT = "已为王阿姨更换新的医疗记录册，请到东昌路123弄4号
 INTERNAL = "内部：王阿姨家没人，邻居说她住院了"
 
 
+def _text(root: ElementTree.Element, path: str) -> str | None:
+    """The text of the element at `path`, which must be there."""
+    element = root.find(path)
+    assert element is not None, path
+    return element.text
+
+
 def _valid_updates(document) -> None:
     errors = sorted(Draft4Validator(UPDATES_SCHEMA, format_checker=FormatChecker()).iter_errors(document), key=str)
     assert not errors, [error.message for error in errors]
@@ -59,9 +66,9 @@ async def api_key(http) -> str:
 async def _act(http, station, ticket_id: str, action: str, note: str | None = None) -> None:
     """`note`: the staff's note; for `resolve` the result text (办理结果), the public's answer."""
     if action == "resolve":
-        body = {"action": action, "result_text": note}
+        body: dict[str, str | None] = {"action": action, "result_text": note}
     else:
-        body = {"action": action} | ({"note": note} if note else {})
+        body = {"action": action, **({"note": note} if note else {})}
     response = await http.post(
         f"/api/v1/tickets/{ticket_id}/transitions", headers=station.headers("receptionist"), json=body
     )
@@ -138,8 +145,10 @@ async def test_updates_are_windowed_paged_and_checked_like_requests(http, statio
     async def error(**params) -> tuple[int, str]:
         response = await http.get("/open311/v2/servicerequestupdates.xml", params=params)
         root = ElementTree.fromstring(response.content)
-        assert root.tag == "errors" and root.find("error/code").text == str(response.status_code)
-        return response.status_code, root.find("error/description").text
+        assert root.tag == "errors" and _text(root, "error/code") == str(response.status_code)
+        description = _text(root, "error/description")
+        assert description is not None
+        return response.status_code, description
 
     assert (await error(start_date="2026-01-01T00:00:00Z", end_date="2026-09-01T00:00:00Z"))[0] == 400
     assert (await error(start_date="2026-09-14"))[0] == 400  # no time zone
@@ -165,7 +174,7 @@ async def test_status_notes_carry_the_public_result_never_the_state_word(http, s
     for note in notes.values():
         assert note not in {"new", "accepted", "in_progress", "waiting_for_resident", "resolved", "closed"}
     xml = ElementTree.fromstring((await http.get(f"/open311/v2/requests/{handled['id']}.xml")).content)
-    assert xml.find("request/status_notes").text == result
+    assert _text(xml, "request/status_notes") == result
 
 
 async def _plant(ticket_app, station, count: int, *, created: datetime, updated: datetime) -> list[str]:

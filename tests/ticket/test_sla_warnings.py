@@ -24,7 +24,7 @@ WARNING_CONTRACT = {
     "ticket_id", "station_id", "subdistrict_id", "community_id", "community_name", "service_category",
     "service_item", "channel", "status", "owner_id", "owner_kind", "responsibility_level", "resident_id",
     "created_at", "clock", "threshold_percent", "budget_minutes", "elapsed_working_minutes", "due_at", "warned_at",
-    "priority", "external_due_at", "due_at_source",
+    "priority", "external_due_at", "due_at_source", "service_category_name",
 }  # fmt: skip
 
 # --- the pure rule ----------------------------------------------------------------------------------

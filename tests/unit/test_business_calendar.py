@@ -73,7 +73,7 @@ def test_defaults_to_shanghai_and_normalises_order() -> None:
         ([WeeklyPeriod(3, time(9), time(9))], "weekly_periods[0].closes", "closes_not_after_opens"),
         ([WeeklyPeriod(7, time(9), time(12))], "weekly_periods[0].weekday", "weekday_out_of_range"),
         ([WeeklyPeriod(-1, time(9), time(12))], "weekly_periods[0].weekday", "weekday_out_of_range"),
-        ([WeeklyPeriod(True, time(9), time(12))], "weekly_periods[0].weekday", "not_an_integer"),  # type: ignore[arg-type]
+        ([WeeklyPeriod(True, time(9), time(12))], "weekly_periods[0].weekday", "not_an_integer"),
         ([WeeklyPeriod(0, "09:00", time(12))], "weekly_periods[0].opens", "not_a_time"),  # type: ignore[arg-type]
         ([WeeklyPeriod(0, time(9, 0, 30), time(12))], "weekly_periods[0].opens", "sub_minute_precision"),
         ([WeeklyPeriod(0, time(9, tzinfo=UTC), time(12))], "weekly_periods[0].opens", "time_zone_aware_time"),

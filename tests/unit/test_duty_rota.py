@@ -571,7 +571,7 @@ def rota_and_moment(draw: st.DrawFn) -> tuple[DutyRota, str, datetime]:
     rota = draw(rota_strategy())
     role = draw(st.sampled_from(ROLES))
     interesting = _interesting_moments(rota, role)
-    if interesting and draw(st.integers(min_value=0, max_value=3)):
+    if interesting and draw(st.integers(min_value=0, max_value=3)) != 0:
         return rota, role, draw(st.sampled_from(interesting))
     return rota, role, _slot_time(draw(slots)) + timedelta(minutes=draw(st.sampled_from([0, 1, 29])))
 

@@ -184,21 +184,21 @@ def test_ties_keep_candidate_order() -> None:
     ("call", "field", "reason"),
     [
         (lambda: nearest_within((91.0, 121.5), []), "point.latitude", "out_of_range"),
-        (lambda: nearest_within((31.2,), []), "point", "not_a_coordinate_pair"),
-        (lambda: nearest_within("31.2,121.5", []), "point", "not_a_coordinate_pair"),
+        (lambda: nearest_within((31.2,), []), "point", "not_a_coordinate_pair"),  # type: ignore[arg-type]  # bad input on purpose
+        (lambda: nearest_within("31.2,121.5", []), "point", "not_a_coordinate_pair"),  # type: ignore[arg-type]  # bad input on purpose
         (
             lambda: nearest_within(LUJIAZUI, [("a", 31.2, 121.5), ("b", 31.2, 190.0)]),
             "candidates[1].longitude",
             "out_of_range",
         ),
         (lambda: nearest_within(LUJIAZUI, [("a", math.nan, 121.5)]), "candidates[0].latitude", "not_finite"),
-        (lambda: nearest_within(LUJIAZUI, [("a", "31.2", 121.5)]), "candidates[0].latitude", "not_a_number"),
-        (lambda: nearest_within(LUJIAZUI, [("a", 31.2)]), "candidates[0]", "not_a_candidate"),
-        (lambda: nearest_within(LUJIAZUI, [None]), "candidates[0]", "not_a_candidate"),
+        (lambda: nearest_within(LUJIAZUI, [("a", "31.2", 121.5)]), "candidates[0].latitude", "not_a_number"),  # type: ignore[list-item]  # bad input on purpose
+        (lambda: nearest_within(LUJIAZUI, [("a", 31.2)]), "candidates[0]", "not_a_candidate"),  # type: ignore[arg-type]  # bad input on purpose
+        (lambda: nearest_within(LUJIAZUI, [None]), "candidates[0]", "not_a_candidate"),  # type: ignore[arg-type]  # bad input on purpose
         (lambda: nearest_within(LUJIAZUI, [], max_minutes=-1), "max_minutes", "negative"),
         (lambda: nearest_within(LUJIAZUI, [], max_minutes=math.inf), "max_minutes", "not_finite"),
         (lambda: nearest_within(LUJIAZUI, [], limit=-1), "limit", "negative"),
-        (lambda: nearest_within(LUJIAZUI, [], limit=1.5), "limit", "not_an_integer"),
+        (lambda: nearest_within(LUJIAZUI, [], limit=1.5), "limit", "not_an_integer"),  # type: ignore[arg-type]  # bad input on purpose
         (lambda: StationIndex([("a", 31.2, -181.0)]), "candidates[0].longitude", "out_of_range"),
         (lambda: StationIndex([], cell_metres=0), "cell_metres", "not_positive"),
         (lambda: StationIndex([]).nearest_within((31.2, 121.5), max_minutes=-1), "max_minutes", "negative"),
@@ -235,9 +235,9 @@ def test_prefilter_is_exact_near_poles_and_antimeridian() -> None:
 
 
 def test_accepts_lists_and_integer_coordinates() -> None:
-    found = nearest_within([31, 121], [["a", 31, 121]])
+    found: list[StationDistance] = nearest_within([31, 121], [["a", 31, 121]])  # type: ignore[arg-type, list-item]  # lists on purpose
     assert found == [StationDistance("a", 0.0, 0.0)]
-    assert StationIndex([["a", 31, 121]]).nearest_within([31, 121]) == found
+    assert StationIndex([["a", 31, 121]]).nearest_within([31, 121]) == found  # type: ignore[arg-type]  # lists on purpose
 
 
 # -- StationIndex ------------------------------------------------------------------------------------------------
@@ -349,7 +349,7 @@ def test_coverage_share_and_worst_served() -> None:
 
 
 def test_coverage_without_stations() -> None:
-    report = coverage([LUJIAZUI], StationIndex([]))
+    report = coverage([LUJIAZUI], StationIndex[str]([]))
     assert report.covered_share == 0.0
     assert report.worst_served[0].nearest_station_id is None
     assert report.worst_served[0].walking_minutes == math.inf
@@ -362,7 +362,7 @@ def test_coverage_without_stations() -> None:
         (lambda index: coverage([LUJIAZUI, (31.0, 500.0)], index), "points[1].longitude", "out_of_range"),
         (lambda index: coverage([LUJIAZUI], index, max_minutes=-1), "max_minutes", "negative"),
         (lambda index: coverage([LUJIAZUI], index, worst_count=-1), "worst_count", "not_a_non_negative_integer"),
-        (lambda index: coverage([LUJIAZUI], [("a", 31.0, 121.0)]), "index", "not_a_station_index"),
+        (lambda index: coverage([LUJIAZUI], [("a", 31.0, 121.0)]), "index", "not_a_station_index"),  # type: ignore[arg-type]  # bad input on purpose
     ],
 )
 def test_coverage_rejects_bad_input(call: object, field: str, reason: str) -> None:
@@ -434,7 +434,7 @@ def test_point_in_polygon() -> None:
         (lambda: grid_over(BoundingBox(31, 121, 31.1, 121.1), math.nan), "spacing_metres", "not_finite"),
         (lambda: grid_over([(31, 121), (31.1, 121)], 100), "area", "too_few_vertices"),
         (lambda: grid_over([(31, 121), (31.1, 121), (31.1, 191)], 100), "area[2].longitude", "out_of_range"),
-        (lambda: grid_over("Pudong", 100), "area", "not_a_box_or_polygon"),
+        (lambda: grid_over("Pudong", 100), "area", "not_a_box_or_polygon"),  # type: ignore[arg-type]  # bad input on purpose
         (lambda: BoundingBox(31.2, 121, 31.1, 121.1), "north", "south_of_south"),
         (lambda: BoundingBox(31.0, 121.2, 31.1, 121.1), "east", "west_of_west"),
         (lambda: BoundingBox(-91, 121, 31.1, 121.1), "south_west.latitude", "out_of_range"),

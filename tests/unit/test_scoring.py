@@ -115,13 +115,17 @@ def test_summary_properties(ratings, extra_closed, minimum):
     if closed == 0:
         assert summary.response_rate is None
     else:
+        assert summary.response_rate is not None
         assert 0 <= summary.response_rate <= 1
     if len(ratings) < minimum:
         assert summary.mean_attitude is None and resident_score(summary) is None
     else:
         assert summary.mean_attitude == pytest.approx(sum(r.attitude for r in ratings) / len(ratings))
+        assert summary.mean_ability is not None
         assert 1 <= summary.mean_ability <= 5
-        assert 0 <= resident_score(summary) <= 100
+        score = resident_score(summary)
+        assert score is not None
+        assert 0 <= score <= 100
 
 
 @pytest.mark.parametrize(("score", "expected"), [(1, 0.0), (2, 25.0), (3, 50.0), (4, 75.0), (5, 100.0)])
@@ -373,7 +377,8 @@ def formulas(draw):
     # Put the float rounding error on the largest weight so the four sum to 1 and none goes negative.
     largest = weights.index(max(weights))
     weights[largest] = 1 - math.fsum(w for i, w in enumerate(weights) if i != largest)
-    return AssessmentFormula(*weights, backstop_target=draw(st.integers(1, 40)))
+    resident, acceptance, resolution, backstop = weights
+    return AssessmentFormula(resident, acceptance, resolution, backstop, backstop_target=draw(st.integers(1, 40)))
 
 
 @given(summary=summaries, figures=ticket_figures(), formula=formulas())
@@ -391,8 +396,8 @@ def test_assessment_properties(summary, figures, formula):
         assert math.fsum(c.applied_weight for c in present) == pytest.approx(1)
         assert result.score == pytest.approx(math.fsum(c.points for c in result.components), abs=0.0051)
         assert result.grade is formula.grade_thresholds.grade_for(result.score)
-        lowest = min(c.score for c in present if c.configured_weight > 0)
-        highest = max(c.score for c in present if c.configured_weight > 0)
+        weighted = [c.score for c in present if c.configured_weight > 0 and c.score is not None]
+        lowest, highest = min(weighted), max(weighted)
         assert lowest - 0.01 <= result.score <= highest + 0.01
 
 
@@ -401,6 +406,7 @@ def test_better_ratings_never_lower_the_assessment(count, low, high, figures):
     low, high = sorted((low, high))
     worse = assess(summarize([Rating(low, low)] * count, count), figures)
     better = assess(summarize([Rating(high, high)] * count, count), figures)
+    assert better.score is not None and worse.score is not None
     assert better.score >= worse.score
 
 

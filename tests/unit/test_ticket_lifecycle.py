@@ -193,13 +193,12 @@ def test_cancelled_has_no_way_out_and_closed_only_reopens() -> None:
 
 @given(states, actions)
 def test_apply_agrees_with_the_table(state: TicketState, action: TicketAction) -> None:
-    kwargs = {"at": CLOSED_AT, "closed_at": CLOSED_AT}
     if (state, action) in TRANSITIONS:
-        assert apply(state, action, **kwargs) is TRANSITIONS[(state, action)]
+        assert apply(state, action, at=CLOSED_AT, closed_at=CLOSED_AT) is TRANSITIONS[(state, action)]
         assert action in allowed_actions(state)
     else:
         with pytest.raises(IllegalTransition) as caught:
-            apply(state, action, **kwargs)
+            apply(state, action, at=CLOSED_AT, closed_at=CLOSED_AT)
         assert caught.value.reason.startswith("ticket_")
         assert caught.value.reason != "transition_not_allowed"
         assert action not in allowed_actions(state)

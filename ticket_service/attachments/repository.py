@@ -53,5 +53,6 @@ async def public_copies(
     )
     found: dict[uuid.UUID, list[tuple[datetime, str]]] = {}
     for ticket_id, uploaded_at, token in (await session.execute(query)).all():
-        found.setdefault(ticket_id, []).append((uploaded_at, token))
+        if token is not None:  # always: the query keeps only published ones
+            found.setdefault(ticket_id, []).append((uploaded_at, token))
     return found

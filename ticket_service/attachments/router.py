@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from shared.auth import Principal, current_principal
+from shared.clock import Now
 from shared.errors import PROBLEM_CONTENT_TYPE, PROBLEM_SCHEMA_NAME, Problem
 from shared.idempotency import Idempotent, IdempotentRoute
 from shared.pagination import Page, PageParameters, page_parameters
@@ -17,7 +18,6 @@ from ticket_service.attachments import service
 from ticket_service.attachments.form import FormRefused, UploadForm
 from ticket_service.attachments.rules import MAX_FILE_BYTES
 from ticket_service.attachments.schemas import AttachmentRead
-from ticket_service.clock import Now
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], route_class=IdempotentRoute)
 # The upload's path: the service's body limit streams it up to the form's allowance (ticket_service/app.py).
@@ -29,7 +29,8 @@ Caller = Annotated[Principal, Depends(current_principal)]
 
 
 async def files_of(request: Request) -> service.Files:
-    return request.app.state.attachment_files
+    files: service.Files = request.app.state.attachment_files
+    return files
 
 
 Files = Annotated[service.Files, Depends(files_of)]

@@ -41,6 +41,7 @@ from ticket_service.attachments.rules import (
 )
 from ticket_service.attachments.schemas import AttachmentRead
 from ticket_service.events import TICKET_ATTACHMENT_ADDED, outbox
+from ticket_service.settings import TicketSettings
 from ticket_service.stations import repository as stations
 from ticket_service.stations.models import StationCopy
 from ticket_service.tickets.models import Ticket
@@ -66,7 +67,7 @@ class Files:
     public_base_url: str
 
 
-def files_from_settings(settings) -> Files:
+def files_from_settings(settings: TicketSettings) -> Files:
     if settings.attachment_store == "s3":
         store: ObjectStorage = S3Storage(
             settings.attachment_s3_bucket,

@@ -6,12 +6,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, current_principal
+from shared.clock import Now
 from shared.conditional import IfMatch, declare_version
 from shared.idempotency import IdempotentRoute
 from shared.service import SessionDep
-from ticket_service.clock import Now
 from ticket_service.handovers import service
 from ticket_service.handovers.schemas import (
     BackstopAskRequest,
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], route_class=Idemp
 Caller = Annotated[Principal, Depends(current_principal)]
 
 
-async def _handover_version(session, read: TicketHandoverRead) -> TicketHandoverRead:
+async def _handover_version(session: AsyncSession, read: TicketHandoverRead) -> TicketHandoverRead:
     """The ETag of the moved ticket (its version after the move): the receiving station's If-Match."""
     await session.flush()
     ticket = await get_ticket(session, read.ticket_id)

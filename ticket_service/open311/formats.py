@@ -56,7 +56,8 @@ def to_xml(root: str, item: str | None, data: Any) -> bytes:
             _fill(ElementTree.SubElement(element, item), entry, item)
     else:
         _fill(element, data, root)
-    return ElementTree.tostring(element, encoding="utf-8", xml_declaration=True)
+    document: bytes = ElementTree.tostring(element, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 def render(fmt: str, data: Any, root: str, item: str | None = None, status: int = 200) -> Response:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticket_service.open311 import repository
 from ticket_service.open311.models import ApiKey
 
 PREFIX = "o311_"
@@ -25,4 +25,4 @@ def new_key() -> str:
 async def find_active(session: AsyncSession, key: str) -> ApiKey | None:
     if not key or len(key) > 200:
         return None
-    return await session.scalar(sa.select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.active.is_(True)))
+    return await repository.active_key(session, hash_key(key))

@@ -6,14 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import Principal, Role, require_roles
 from shared.errors import NotFound
-from shared.pagination import Page, PageParameters, keyset_page, page_parameters
+from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
+from ticket_service.open311 import repository
 from ticket_service.open311.keys import hash_key, new_key
 from ticket_service.open311.models import ApiKey
 
@@ -52,8 +52,7 @@ async def issue(data: ApiKeyCreate, session: SessionDep, principal: Admin) -> Ap
         key_prefix=key[:12],
         created_by=principal.user_id,
     )
-    session.add(row)
-    await session.flush()
+    await repository.add_key(session, row)
     return ApiKeyIssued(**ApiKeyRead.model_validate(row).model_dump(), api_key=key)
 
 
@@ -61,13 +60,13 @@ async def issue(data: ApiKeyCreate, session: SessionDep, principal: Admin) -> Ap
 async def list_keys(
     session: SessionDep, principal: Admin, page: Annotated[PageParameters, Depends(page_parameters)]
 ) -> Page[ApiKeyRead]:
-    rows, next_cursor = await keyset_page(session, sa.select(ApiKey), ApiKey.id, page)
+    rows, next_cursor = await repository.page_keys(session, page)
     return Page(items=[ApiKeyRead.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a key")
 async def revoke(key_id: uuid.UUID, session: SessionDep, principal: Admin) -> Response:
-    row = await session.get(ApiKey, key_id)
+    row = await repository.get_key(session, key_id)
     if row is None:
         raise NotFound("No such key.", code="api_key_not_found")
     row.active = False

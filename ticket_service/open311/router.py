@@ -24,22 +24,22 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
+from shared.clock import Now
 from shared.errors import Problem
 from shared.idempotency import IdempotentRoute, idempotent
+from shared.localtime import LOCAL_TIME_ZONE
 from shared.privacy import mask_text
 from shared.service import SessionDep
 from ticket_service.attachments import service as attachments
 from ticket_service.attachments.rules import media_at, public_media_url
-from ticket_service.clock import Now
+from ticket_service.open311 import repository as queries
 from ticket_service.open311.formats import FORMATS, Open311Error, error_response, render
 from ticket_service.open311.keys import find_active
 from ticket_service.open311.public import coarsen_address, coarsen_coordinate, public_state_text
@@ -56,7 +56,7 @@ from ticket_service.replies.rules import Reply, current_reply, status_notes
 from ticket_service.stations import repository as stations
 from ticket_service.stations.models import StationCopy
 from ticket_service.tickets import service
-from ticket_service.tickets.catalogue import CATEGORY_BY_CODE, ITEM_BY_CODE, ITEMS
+from ticket_service.tickets.catalogue import CATEGORY_BY_CODE, ITEM_BY_CODE, ITEMS, ServiceItem
 from ticket_service.tickets.models import Ticket
 from ticket_service.tickets.router import sla_policy
 from ticket_service.tickets.schemas import Channel, Location, TicketCreate
@@ -91,7 +91,6 @@ async def open311_caller(request: Request, session: AsyncSession) -> str | None:
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-25T00:00:00+08:00"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Pages: the public gets FixMyStreet-sized pages, an integration with a key the spec's usual 1,000.
 DEFAULT_PAGE_SIZE = 50
 PUBLIC_MAX_PAGE_SIZE = 200
@@ -206,7 +205,9 @@ def _params(request: Request) -> dict[str, str]:
     return {key: value.strip() for key, value in request.query_params.items() if value.strip()}
 
 
-async def _answer(request: Request, fmt: str, session: AsyncSession, work: Callable[[str], Awaitable[Response]]):
+async def _answer(
+    request: Request, fmt: str, session: AsyncSession, work: Callable[[str], Awaitable[Response]]
+) -> Response:
     if fmt not in FORMATS:
         return error_response("json", 400, f"Unsupported format {fmt!r}: use .json or .xml.")
     try:
@@ -221,7 +222,7 @@ async def _answer(request: Request, fmt: str, session: AsyncSession, work: Calla
 
 
 def _datetime(value: datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat(timespec="seconds") if value is not None else None
+    return value.astimezone(LOCAL_TIME_ZONE).isoformat(timespec="seconds") if value is not None else None
 
 
 # --- discovery and services ------------------------------------------------------------------------
@@ -253,7 +254,7 @@ async def discovery(fmt: str, request: Request, session: SessionDep) -> Response
     return await _answer(request, fmt, session, work)
 
 
-def _service(item) -> dict[str, Any]:
+def _service(item: ServiceItem) -> dict[str, Any]:
     category = CATEGORY_BY_CODE[item.category]
     return {
         "service_code": item.code,
@@ -394,8 +395,7 @@ async def _views(
     session: AsyncSession, tickets: list[Ticket], integration: bool, base_url: str = ""
 ) -> list[dict[str, Any]]:
     station_ids = {ticket.station_id for ticket in tickets}
-    rows = await session.scalars(sa.select(StationCopy).where(StationCopy.id.in_(station_ids))) if tickets else []
-    by_id = {station.id: station for station in rows}
+    by_id = await queries.stations_by_ids(session, station_ids)
     current = await _current_replies(session, tickets)
     media = await attachments.public_media(session, base_url, [ticket.id for ticket in tickets])
     return [
@@ -465,6 +465,43 @@ def _window(
     return start, end
 
 
+def _request_filters(params: dict[str, str], now: datetime) -> queries.RequestFilters:
+    """`GET requests`' query as filters: ids, or service codes, the time windows and open/closed."""
+    if "service_request_id" in params:
+        ids = []
+        for part in params["service_request_id"].split(","):
+            try:
+                ids.append(uuid.UUID(part.strip()))
+            except ValueError:
+                raise Open311Error(400, f"service_request_id {part.strip()!r} is not a request id.") from None
+        return queries.RequestFilters(ids=ids)
+    codes = None
+    if "service_code" in params:
+        codes = [code.strip() for code in params["service_code"].split(",") if code.strip()]
+        unknown = [code for code in codes if code not in ITEM_BY_CODE]
+        if unknown:
+            raise Open311Error(404, f"service_code {unknown[0]} not found.")
+    by_update = "updated_after" in params or "updated_before" in params
+    created = _window(params, "start_date", "end_date", now, required=not by_update)
+    updated = _window(params, "updated_after", "updated_before", now, required=False)
+    statuses_in = statuses_not_in = None
+    if "status" in params:
+        wanted = {part.strip() for part in params["status"].split(",") if part.strip()}
+        if not wanted <= {"open", "closed"}:
+            raise Open311Error(400, "status is open, closed, or both comma separated.")
+        if wanted == {"open"}:
+            statuses_not_in = CLOSED
+        elif wanted == {"closed"}:
+            statuses_in = CLOSED
+    return queries.RequestFilters(
+        service_codes=codes,
+        created=created,
+        updated=updated,
+        statuses_in=statuses_in,
+        statuses_not_in=statuses_not_in,
+    )
+
+
 @router.get("/requests.{fmt}", summary="Service requests (tickets)", openapi_extra={"parameters": REQUESTS_QUERY})
 async def get_requests(fmt: str, request: Request, session: SessionDep, now: Now) -> Response:
     async def work(fmt: str) -> Response:
@@ -473,44 +510,8 @@ async def get_requests(fmt: str, request: Request, session: SessionDep, now: Now
         largest = INTEGRATION_MAX_PAGE_SIZE if integration else PUBLIC_MAX_PAGE_SIZE
         page_size = _whole_number(params, "page_size", DEFAULT_PAGE_SIZE, largest)
         page = _whole_number(params, "page", 1, MAX_PAGE)
-        query = sa.select(Ticket)
-        if "service_request_id" in params:
-            ids = []
-            for part in params["service_request_id"].split(","):
-                try:
-                    ids.append(uuid.UUID(part.strip()))
-                except ValueError:
-                    raise Open311Error(400, f"service_request_id {part.strip()!r} is not a request id.") from None
-            query = query.where(Ticket.id.in_(ids))
-        else:
-            if "service_code" in params:
-                codes = [code.strip() for code in params["service_code"].split(",") if code.strip()]
-                unknown = [code for code in codes if code not in ITEM_BY_CODE]
-                if unknown:
-                    raise Open311Error(404, f"service_code {unknown[0]} not found.")
-                query = query.where(
-                    sa.or_(
-                        Ticket.service_item.in_(codes),
-                        sa.and_(Ticket.service_item.is_(None), Ticket.service_category.in_(codes)),
-                    )
-                )
-            by_update = "updated_after" in params or "updated_before" in params
-            created = _window(params, "start_date", "end_date", now, required=not by_update)
-            if created is not None:
-                query = query.where(Ticket.created_at >= created[0], Ticket.created_at <= created[1])
-            updated = _window(params, "updated_after", "updated_before", now, required=False)
-            if updated is not None:
-                query = query.where(Ticket.updated_at >= updated[0], Ticket.updated_at <= updated[1])
-            if "status" in params:
-                wanted = {part.strip() for part in params["status"].split(",") if part.strip()}
-                if not wanted <= {"open", "closed"}:
-                    raise Open311Error(400, "status is open, closed, or both comma separated.")
-                if wanted == {"open"}:
-                    query = query.where(Ticket.status.not_in(CLOSED))
-                elif wanted == {"closed"}:
-                    query = query.where(Ticket.status.in_(CLOSED))
-        query = query.order_by(Ticket.id.desc()).limit(page_size).offset((page - 1) * page_size)
-        tickets = list(await session.scalars(query))
+        filters = _request_filters(params, now)
+        tickets = await queries.service_requests(session, filters, limit=page_size, offset=(page - 1) * page_size)
         return render(
             fmt,
             await _views(session, tickets, integration, request.app.state.runtime.settings.public_base_url),
@@ -533,7 +534,7 @@ async def get_request(service_request_id: str, fmt: str, request: Request, sessi
         except ValueError:
             raise Open311Error(404, f"service_request_id {service_request_id} not found.") from None
         integration = await _is_integration(session, _params(request))
-        ticket = await session.get(Ticket, ticket_id)
+        ticket = await queries.get_ticket(session, ticket_id)
         if ticket is None:
             raise Open311Error(404, f"service_request_id {service_request_id} not found.")
         return render(
@@ -583,11 +584,11 @@ async def get_updates(fmt: str, request: Request, session: SessionDep, now: Now)
         window = _window(params, "start_date", "end_date", now, required=True)
         assert window is not None
         # State changes after the request was made, and public replies (never a note), in time order.
-        query = replies.public_updates(window[0], window[1]).limit(page_size).offset((page - 1) * page_size)
-        rows = (await session.execute(query)).all()
+        rows = await queries.public_updates(
+            session, window[0], window[1], limit=page_size, offset=(page - 1) * page_size
+        )
         ticket_ids = {row.ticket_id for row in rows}
-        found = await session.scalars(sa.select(Ticket).where(Ticket.id.in_(ticket_ids))) if rows else []
-        by_id = {ticket.id: ticket for ticket in found}
+        by_id = await queries.tickets_by_ids(session, ticket_ids)
         base_url = request.app.state.runtime.settings.public_base_url
         media = await attachments.public_media(session, base_url, list(ticket_ids))
         updates = [update_view(row, by_id[row.ticket_id], media.get(row.ticket_id)) for row in rows]
@@ -603,7 +604,7 @@ async def get_updates(fmt: str, request: Request, session: SessionDep, now: Now)
 )
 async def get_token(token: str, fmt: str, request: Request, session: SessionDep) -> Response:
     async def work(fmt: str) -> Response:
-        ticket = await session.scalar(sa.select(Ticket).where(Ticket.open311_token == token)) if token else None
+        ticket = await queries.ticket_by_token(session, token) if token else None
         if ticket is None:
             raise Open311Error(404, f"token {token} not found.")
         data = [{"service_request_id": str(ticket.id), "token": token}]
@@ -619,6 +620,12 @@ def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
+def _station_distance_km(lat: float, lon: float, station: StationCopy) -> float:
+    # Only located stations (both coordinates set) are measured.
+    assert station.latitude is not None and station.longitude is not None
+    return _distance_km(lat, lon, station.latitude, station.longitude)
+
+
 def _number(form: dict[str, str], name: str, low: float, high: float) -> float | None:
     if name not in form:
         return None
@@ -631,7 +638,9 @@ def _number(form: dict[str, str], name: str, low: float, high: float) -> float |
     return value
 
 
-async def _station_for(session: AsyncSession, form: dict[str, str], lat: float | None, lon: float | None):
+async def _station_for(
+    session: AsyncSession, form: dict[str, str], lat: float | None, lon: float | None
+) -> StationCopy:
     if "attribute[station_id]" in form:
         try:
             station = await stations.get_station(session, uuid.UUID(form["attribute[station_id]"]))
@@ -645,8 +654,8 @@ async def _station_for(session: AsyncSession, form: dict[str, str], lat: float |
     located = await stations.all_located_stations(session)
     if not located:
         raise Open311Error(400, "No station is known near this location.")
-    nearest = min(located, key=lambda station: _distance_km(lat, lon, station.latitude, station.longitude))
-    if _distance_km(lat, lon, nearest.latitude, nearest.longitude) > NEAREST_STATION_KM:
+    nearest = min(located, key=lambda station: _station_distance_km(lat, lon, station))
+    if _station_distance_km(lat, lon, nearest) > NEAREST_STATION_KM:
         raise Open311Error(400, "The location is not near any station of this district.")
     return nearest
 

@@ -40,7 +40,7 @@ MASKED_FIELDS = (
 
 def contact_line_names(description: str) -> list[str]:
     """The names on an Open311 contact line (`联系人: 王 阿姨 / wang@example.org` -> [`王 阿姨`])."""
-    names = []
+    names: list[str] = []
     for line in description.split("\n"):
         if line.startswith(CONTACT_LABEL):
             names.extend(

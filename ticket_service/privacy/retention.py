@@ -18,43 +18,32 @@ with `FOR UPDATE SKIP LOCKED`.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.database import Database
+from shared.database import Database, table_of
 from shared.ids import utcnow
-from shared.periodic import BatchedPass
+from shared.retention import DEFAULT_BATCH_SIZE, Anonymiser, retention_days_of
+from shared.retention import anonymise_command as retention_command
 from shared.settings import ServiceSettings
 from shared.sync import record_tombstone
 from ticket_service.attachments import service as attachments
 from ticket_service.attachments.service import Files
+from ticket_service.privacy import repository
 from ticket_service.privacy.masking import ANONYMISED_DESCRIPTION, masked_text, round_coordinate, ticket_names
-from ticket_service.privacy.models import ContactRead
 from ticket_service.replies.models import TicketMessage
-from ticket_service.tickets.lifecycle import TicketState
+from ticket_service.settings import TicketSettings
 from ticket_service.tickets.models import Ticket, TicketChange, VideoLinkSession
-
-DEFAULT_BATCH_SIZE = 200
 
 
 def cutoff(now: datetime, retention_days: int) -> datetime:
     """Matters closed at or before this moment are past the retention period."""
     return now - timedelta(days=retention_days)
-
-
-def _due(before: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        Ticket.personal_data_removed_at.is_(None),
-        sa.or_(
-            sa.and_(Ticket.status == TicketState.CLOSED.value, Ticket.closed_at <= before),
-            sa.and_(Ticket.status == TicketState.CANCELLED.value, Ticket.cancelled_at <= before),
-        ),
-    )
 
 
 def anonymise_ticket(ticket: Ticket, now: datetime) -> None:
@@ -74,14 +63,10 @@ def anonymise_ticket(ticket: Ticket, now: datetime) -> None:
 async def _mask_notes(session: AsyncSession, table: sa.Table, column: str, names: dict[uuid.UUID, list[str]]) -> None:
     # Core statements on the table: the history is append-only for the ORM (its guard refuses updates);
     # masking contact in its notes is the one change the law asks of it, and touches nothing else.
-    notes = table.c[column]
-    rows = await session.execute(
-        sa.select(table.c.id, table.c.ticket_id, notes).where(table.c.ticket_id.in_(list(names)), notes.is_not(None))
-    )
-    for row_id, ticket_id, note in rows.all():
+    for row_id, ticket_id, note in await repository.notes_of(session, table, column, list(names)):
         masked = masked_text(note, names[ticket_id])
         if masked != note:
-            await session.execute(sa.update(table).where(table.c.id == row_id).values({column: masked}))
+            await repository.set_note(session, table, column, row_id, masked)
 
 
 async def anonymise_batch(
@@ -93,14 +78,9 @@ async def anonymise_batch(
     skip_locked: bool,
     files: Files | None = None,
 ) -> int:
-    query = (
-        sa.select(Ticket)
-        .where(_due(cutoff(now, retention_days)))
-        .order_by(Ticket.id)
-        .limit(batch_size)
-        .with_for_update(skip_locked=skip_locked)
+    tickets = await repository.due_for_anonymising(
+        session, cutoff(now, retention_days), batch_size, skip_locked=skip_locked
     )
-    tickets = list(await session.scalars(query))
     if not tickets:
         return 0
     # The names to look for in the notes, before anonymising removes them from the tickets.
@@ -110,16 +90,12 @@ async def anonymise_batch(
         # Offline apps drop their cached copy (contact, description) on their next sync.
         record_tombstone(session, ticket, "anonymised")
     ids = list(names)
-    await _mask_notes(session, TicketChange.__table__, "note", names)
-    await _mask_notes(session, VideoLinkSession.__table__, "notes", names)
+    await _mask_notes(session, table_of(TicketChange), "note", names)
+    await _mask_notes(session, table_of(VideoLinkSession), "notes", names)
     # Result texts, notes and public replies (ticket_service/replies) are typed about the matter too.
-    await _mask_notes(session, TicketChange.__table__, "result_text", names)
-    await _mask_notes(session, TicketMessage.__table__, "text", names)
-    await session.execute(
-        sa.update(ContactRead.__table__)
-        .where(ContactRead.__table__.c.ticket_id.in_(ids))
-        .values(resident_id=None, resident_name_masked=None, resident_phone_masked=None)
-    )
+    await _mask_notes(session, table_of(TicketChange), "result_text", names)
+    await _mask_notes(session, table_of(TicketMessage), "text", names)
+    await repository.forget_residents_in_reads(session, ids)
     if files is not None:
         # The photos and files: deleted from the store inside this transaction (a failed delete rolls the
         # batch back, to be tried again); their rows stay, saying they were removed (ticket_service/attachments).
@@ -127,31 +103,23 @@ async def anonymise_batch(
     return len(tickets)
 
 
-class Anonymiser(BatchedPass):
-    """Anonymises every matter past the retention period, in batches; `run_once(now)` says how many."""
-
-    def __init__(
-        self,
-        database: Database,
-        retention_days: int,
-        clock: Callable[[], datetime],
-        *,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        files: Files | None = None,
-    ) -> None:
-        skip_locked = not database.is_sqlite
-
-        async def batch(session: AsyncSession, moment: datetime, size: int) -> int:
-            return await anonymise_batch(session, moment, retention_days, size, skip_locked=skip_locked, files=files)
-
-        super().__init__(
-            database, batch, clock, batch_size=batch_size, done="personal data removed after the retention period"
-        )
+def retention_pass(
+    database: Database,
+    retention_days: int,
+    clock: Callable[[], datetime],
+    *,
+    files: Files | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Anonymiser:
+    """The retention pass over matters (the kernel's `Anonymiser` with this service's batch): `run_once(now)`
+    says how many were anonymised."""
+    return Anonymiser(database, partial(anonymise_batch, files=files), retention_days, clock, batch_size=batch_size)
 
 
-async def anonymise_command(database: Database, settings: ServiceSettings) -> None:
-    """`python -m ticket_service anonymise`: one pass now, then a JSON line saying how many."""
-    retention_days = getattr(settings, "personal_data_retention_days", 365)
-    files = attachments.files_from_settings(settings) if hasattr(settings, "attachment_store") else None
-    count = await Anonymiser(database, retention_days, utcnow, files=files).run_once()
-    print(json.dumps({"anonymised_tickets": count, "retention_days": retention_days}))
+def _command_anonymiser(database: Database, settings: ServiceSettings) -> Anonymiser:
+    files = attachments.files_from_settings(settings) if isinstance(settings, TicketSettings) else None
+    return retention_pass(database, retention_days_of(settings), utcnow, files=files)
+
+
+# `python -m ticket_service anonymise`: one pass now, then a JSON line saying how many.
+anonymise_command = retention_command(_command_anonymiser, "anonymised_tickets")

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
 
 from shared.auth import Principal, Role, current_principal, require_roles
+from shared.clock import Now
 from shared.errors import Unprocessable
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
-from ticket_service.clock import Now
 from ticket_service.privacy import repository, service
 from ticket_service.privacy.schemas import ContactReadRecord, ResidentContact
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import sqlalchemy as sa
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +28,7 @@ from shared.errors import Forbidden, NotFound
 from shared.idempotency import StoredAnswer
 from shared.privacy import mask_name, mask_phone
 from ticket_service.access import NOTIFY_PURPOSE, reads_contact_to_notify, works_at
+from ticket_service.privacy import repository
 from ticket_service.privacy.masking import carries_contact, masked_contact, masked_text, ticket_names
 from ticket_service.privacy.models import ContactRead
 from ticket_service.privacy.schemas import ResidentContact
@@ -154,13 +154,9 @@ async def record_replayed_reads(session: AsyncSession, request: Request, answer:
     recorded is recorded again, under this request (shared/idempotency.py)."""
     if answer.request_id is None:
         return
-    first = await session.scalars(
-        sa.select(ContactRead).where(
-            ContactRead.reader_id == answer.caller, ContactRead.request_id == answer.request_id
-        )
-    )
+    first = await repository.reads_of_request(session, answer.caller, answer.request_id)
     now = request.app.state.clock()
-    for read in first.all():
+    for read in first:
         session.add(
             ContactRead(
                 read_at=now,

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from shared.auth import Principal, current_principal
+from shared.clock import Now
 from shared.idempotency import Idempotent, IdempotentRoute
 from shared.service import SessionDep
-from ticket_service.clock import Now
 from ticket_service.reassignment import service
 from ticket_service.reassignment.schemas import ReassignRequest, ReassignResult
 

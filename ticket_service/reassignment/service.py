@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, claim_id
 from shared.errors import Forbidden, Unprocessable
 from ticket_service.access import may_reassign_in_bulk, reassigns_at, reassigns_tickets_of
 from ticket_service.reassignment import repository
@@ -145,20 +145,13 @@ def _scope(principal: Principal) -> sa.ColumnElement[bool] | None:
     if principal.is_district_admin:
         return None
     if principal.has_role(Role.secretary):
-        mine = [Ticket.station_id == _uuid(principal.station_id)] if _uuid(principal.station_id) else []
-        if _uuid(principal.community_id):
-            mine.append(Ticket.community_id == _uuid(principal.community_id))
+        mine = [Ticket.station_id == claim_id(principal.station_id)] if claim_id(principal.station_id) else []
+        if claim_id(principal.community_id):
+            mine.append(Ticket.community_id == claim_id(principal.community_id))
         return sa.or_(*mine) if mine else sa.false()
-    if _uuid(principal.subdistrict_id):
-        return Ticket.subdistrict_id == _uuid(principal.subdistrict_id)
+    if claim_id(principal.subdistrict_id):
+        return Ticket.subdistrict_id == claim_id(principal.subdistrict_id)
     return sa.false()
-
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 async def _named(session: AsyncSession, person_id: str, station: StationCopy, now: datetime) -> None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, current_principal
-from shared.conditional import IfMatch
+from shared.clock import Now
+from shared.conditional import IfMatch, Precondition
 from shared.idempotency import IdempotentRoute
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
-from ticket_service.clock import Now
 from ticket_service.privacy import service as privacy
 from ticket_service.replies import service
 from ticket_service.replies.rules import MessageKind
@@ -30,10 +32,10 @@ async def _write(
     ticket_id: uuid.UUID,
     data: TicketMessageCreate,
     request: Request,
-    session,
+    session: AsyncSession,
     principal: Principal,
-    now,
-    precondition,
+    now: datetime,
+    precondition: Precondition | None,
 ) -> TicketMessageRead:
     await current_ticket(session, ticket_id, principal, precondition)
     ticket, message = await service.write(session, ticket_id, kind, data, principal, now)

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import IntEnum
 from typing import Final
-from zoneinfo import ZoneInfo
+
+from shared.localtime import LOCAL_TIME_ZONE
 
 __all__ = [
     "MAX_QUERY_WINDOW",
@@ -47,7 +48,7 @@ __all__ = [
     "on_leave",
 ]
 
-SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
+SHANGHAI: Final = LOCAL_TIME_ZONE  # the district's zone (shared/localtime.py), under this module's name
 RECEPTION: Final = "reception"  # the first-inquiry desk's duty role
 SEARCH_HORIZON: Final = timedelta(days=14)  # how far ahead "who is next" looks
 MAX_QUERY_WINDOW: Final = timedelta(days=62)  # bounds the work of one ``duty_shifts`` call

@@ -6,16 +6,16 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, current_principal
+from shared.clock import Now
 from shared.errors import Unprocessable
 from shared.idempotency import Idempotent, IdempotentRoute
 from shared.service import SessionDep
 from ticket_service.access import require_rota_manager, require_rota_reader
-from ticket_service.clock import Now
 from ticket_service.reassignment import service as reassignment
 from ticket_service.rota import service
 from ticket_service.rota.duty import MAX_QUERY_WINDOW, RECEPTION, DutyRotaError, DutyShift, duty_shifts
@@ -36,6 +36,7 @@ from ticket_service.rota.schemas import (
 )
 from ticket_service.stations import repository as stations
 from ticket_service.stations.calendars import calendar_for
+from ticket_service.stations.models import StationCopy
 
 router = APIRouter(prefix="/api/v1/duty-rota", tags=["duty rota"], route_class=IdempotentRoute)
 
@@ -43,11 +44,11 @@ Caller = Annotated[Principal, Depends(current_principal)]
 Role = Annotated[str, Query(max_length=40, pattern=r"^[a-z][a-z0-9_]*$", description="Duty role.")]
 
 
-async def _reader(session, station_id: uuid.UUID, principal: Principal):
+async def _reader(session: AsyncSession, station_id: uuid.UUID, principal: Principal) -> StationCopy:
     return require_rota_reader(principal, await stations.get_station(session, station_id))
 
 
-async def _manager(session, station_id: uuid.UUID, principal: Principal):
+async def _manager(session: AsyncSession, station_id: uuid.UUID, principal: Principal) -> StationCopy:
     return require_rota_manager(principal, await stations.get_station(session, station_id))
 
 
@@ -72,7 +73,7 @@ async def get_rota(
     )
 
 
-async def _people(session, shifts: tuple[DutyShift, ...] | list[DutyShift]) -> list[PersonOnDuty]:
+async def _people(session: AsyncSession, shifts: tuple[DutyShift, ...] | list[DutyShift]) -> list[PersonOnDuty]:
     names = await stations.staff_by_ids(session, [shift.person_id for shift in shifts])
     return [
         PersonOnDuty(
@@ -163,8 +164,7 @@ async def add_pattern(
     )
     await service.validate_with(session, station, now, now, pattern=row)
     # Overlaps with patterns of the same person are checked against every stored pattern.
-    session.add(row)
-    await session.flush()
+    await service.add_entry(session, row)
     return PatternRead.model_validate(row)
 
 
@@ -184,8 +184,7 @@ async def add_shift(station_id: uuid.UUID, data: ShiftCreate, session: SessionDe
         created_by=principal.user_id,
     )
     await service.validate_with(session, station, data.start_at, data.end_at, shift=row)
-    session.add(row)
-    await session.flush()
+    await service.add_entry(session, row)
     return ShiftRead.model_validate(row)
 
 
@@ -196,22 +195,12 @@ async def add_swap(station_id: uuid.UUID, data: SwapCreate, session: SessionDep,
     station = await _manager(session, station_id, principal)
     await service.check_person(session, station, data.from_person_id, "from_person_id")
     await service.check_person(session, station, data.to_person_id, "to_person_id")
-    duplicate = await session.scalar(
-        sa.select(RotaSwap.id).where(
-            RotaSwap.station_id == station.id,
-            RotaSwap.on_date == data.on_date,
-            RotaSwap.role == data.role,
-            RotaSwap.from_person_id == data.from_person_id,
-        )
-    )
-    if duplicate is not None:
-        raise Unprocessable("This shift is already swapped to someone.", field="from_person_id", code="duplicate_swap")
+    await service.check_swap_is_new(session, station, data.on_date, data.role, data.from_person_id)
     row = RotaSwap(station_id=station.id, created_by=principal.user_id, **data.model_dump())
     zone = service.station_zone(station)
     day_start = datetime.combine(data.on_date, datetime.min.time(), tzinfo=zone)
     await service.validate_with(session, station, day_start, day_start + timedelta(days=1), swap=row)
-    session.add(row)
-    await session.flush()
+    await service.add_entry(session, row)
     return SwapRead.model_validate(row)
 
 
@@ -226,14 +215,18 @@ async def add_leave(
     if data.end_at <= data.start_at:
         raise Unprocessable("Leave ends after it starts.", field="end_at", code="end_before_start")
     row = StaffLeave(station_id=station.id, created_by=principal.user_id, **data.model_dump())
-    session.add(row)
-    await session.flush()
+    await service.add_entry(session, row)
     # A leave that covers now moves the person's open tickets at once (a later one: the periodic sweep).
     await reassignment.leave_entered(session, data.person_id, data.start_at, data.end_at, now)
     return LeaveRead.model_validate(row)
 
 
-_MODELS = {"patterns": RotaPattern, "shifts": RotaShift, "swaps": RotaSwap, "leave": StaffLeave}
+_MODELS: dict[str, type[RotaPattern] | type[RotaShift] | type[RotaSwap] | type[StaffLeave]] = {
+    "patterns": RotaPattern,
+    "shifts": RotaShift,
+    "swaps": RotaSwap,
+    "leave": StaffLeave,
+}
 
 
 @router.delete("/{station_id}/{kind}/{item_id}", status_code=status.HTTP_204_NO_CONTENT)

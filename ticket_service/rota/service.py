@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import NotFound, Unprocessable
+from ticket_service.rota import repository
 from ticket_service.rota.duty import (
     SEARCH_HORIZON,
     SHANGHAI,
@@ -64,50 +64,23 @@ def _leave(row: StaffLeave) -> Leave:
     return Leave(person_id=row.person_id, start_at=row.start_at, end_at=row.end_at)
 
 
-async def _rows(session: AsyncSession, station: StationCopy, start: datetime, end: datetime):
+Rows = tuple[list[RotaPattern], list[RotaShift], list[RotaSwap], list[StaffLeave]]
+
+
+async def _rows(session: AsyncSession, station: StationCopy, start: datetime, end: datetime) -> Rows:
     zone = station_zone(station)
-    patterns = list(
-        await session.scalars(
-            sa.select(RotaPattern)
-            .where(
-                RotaPattern.station_id == station.id,
-                sa.or_(RotaPattern.valid_until.is_(None), RotaPattern.valid_until >= (start - _BACK).date()),
-            )
-            .order_by(RotaPattern.id)
-        )
-    )
-    shifts = list(
-        await session.scalars(
-            sa.select(RotaShift)
-            .where(RotaShift.station_id == station.id, RotaShift.end_at > start - _BACK, RotaShift.start_at < end)
-            .order_by(RotaShift.start_at, RotaShift.id)
-        )
-    )
-    swaps = list(
-        await session.scalars(
-            sa.select(RotaSwap)
-            .where(
-                RotaSwap.station_id == station.id,
-                RotaSwap.on_date >= (start - _BACK).astimezone(zone).date() - timedelta(days=1),
-                RotaSwap.on_date <= end.astimezone(zone).date() + timedelta(days=1),
-            )
-            .order_by(RotaSwap.on_date, RotaSwap.id)
-        )
+    patterns = await repository.patterns_valid_since(session, station.id, (start - _BACK).date())
+    shifts = await repository.shifts_between(session, station.id, start - _BACK, end)
+    swaps = await repository.swaps_between(
+        session,
+        station.id,
+        (start - _BACK).astimezone(zone).date() - timedelta(days=1),
+        end.astimezone(zone).date() + timedelta(days=1),
     )
     people = {row.person_id for row in patterns} | {row.person_id for row in shifts}
     people |= {row.to_person_id for row in swaps}
-    leaves = await leaves_of(session, people, start - _BACK, end)
+    leaves = await repository.leaves_of(session, people, start - _BACK, end)
     return patterns, shifts, swaps, leaves
-
-
-async def leaves_of(session: AsyncSession, people: Iterable[str], start: datetime, end: datetime) -> list[StaffLeave]:
-    people = sorted(set(people))
-    if not people:
-        return []
-    query = sa.select(StaffLeave).where(
-        StaffLeave.person_id.in_(people), StaffLeave.end_at > start, StaffLeave.start_at < end
-    )
-    return list(await session.scalars(query.order_by(StaffLeave.start_at, StaffLeave.id)))
 
 
 def build_rota(
@@ -142,7 +115,7 @@ async def who_is_on_duty(session: AsyncSession, station: StationCopy, role: str,
 
 
 async def people_on_leave(session: AsyncSession, people: Iterable[str], at: datetime) -> set[str]:
-    rows = await leaves_of(session, people, at, at + timedelta(microseconds=1))
+    rows = await repository.leaves_of(session, people, at, at + timedelta(microseconds=1))
     return {row.person_id for row in rows if row.start_at <= at < row.end_at}
 
 
@@ -184,15 +157,8 @@ async def validate_with(
     patterns, shifts, swaps, leaves = await _rows(session, station, start, end)
     if shift is not None:
         # Every shift of the same person that could overlap, however old the window.
-        shifts = [row for row in shifts if row.person_id != shift.person_id] + list(
-            await session.scalars(
-                sa.select(RotaShift).where(
-                    RotaShift.person_id == shift.person_id,
-                    RotaShift.station_id == station.id,
-                    RotaShift.end_at > shift.start_at,
-                    RotaShift.start_at < shift.end_at,
-                )
-            )
+        shifts = [row for row in shifts if row.person_id != shift.person_id] + await repository.person_shifts_between(
+            session, station.id, shift.person_id, shift.start_at, shift.end_at
         )
     try:
         build_rota(
@@ -206,8 +172,25 @@ async def validate_with(
         raise _unprocessable(error, prefix="start_time" if pattern else "start_at") from error
 
 
-async def delete_item(session: AsyncSession, model: type, station: StationCopy, item_id: uuid.UUID) -> None:
-    row = await session.get(model, item_id)
+async def check_swap_is_new(
+    session: AsyncSession, station: StationCopy, on_date: date, role: str, from_person_id: str
+) -> None:
+    """One swap per person, role and day at a station."""
+    if await repository.swap_of(session, station.id, on_date, role, from_person_id) is not None:
+        raise Unprocessable("This shift is already swapped to someone.", field="from_person_id", code="duplicate_swap")
+
+
+async def add_entry(session: AsyncSession, row: RotaPattern | RotaShift | RotaSwap | StaffLeave) -> None:
+    await repository.add(session, row)
+
+
+async def delete_item(
+    session: AsyncSession,
+    model: type[RotaPattern] | type[RotaShift] | type[RotaSwap] | type[StaffLeave],
+    station: StationCopy,
+    item_id: uuid.UUID,
+) -> None:
+    row = await repository.get_entry(session, model, item_id)
     if row is None or row.station_id != station.id:
         raise NotFound("No such rota entry at this station.", code="rota_entry_not_found")
-    await session.delete(row)
+    await repository.delete(session, row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -47,7 +48,7 @@ async def seed_defaults(session: AsyncSession, defaults: Iterable[tuple[str, str
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(insert(SlaPolicyRow).values(rows).on_conflict_do_nothing())
-    table = SlaPolicyRow.__table__
+    table = cast(sa.Table, SlaPolicyRow.__table__)  # a declarative class's table is typed as a FromClause
     for row in rows:
         await session.execute(
             sa.update(table)

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 
 from shared.auth import Principal, current_principal
+from shared.clock import Now
 from shared.conditional import IfMatch, declare_version
 from shared.idempotency import IdempotentRoute
 from shared.pagination import Page
 from shared.service import SessionDep
-from ticket_service.clock import Now
 from ticket_service.sla_policies import service
 from ticket_service.sla_policies.rules import Priority
 from ticket_service.sla_policies.schemas import SlaPolicyRead, SlaPolicyUpdate, TicketPriorityChange

@@ -37,6 +37,13 @@ CATEGORIES: Final = (
 )
 CATEGORY_BY_CODE: Final = {category.code: category for category in CATEGORIES}
 
+
+def category_name(code: str) -> str:
+    """The category's name on the wall (`daily_life` -> 生活服务); an unknown code stands for itself."""
+    category = CATEGORY_BY_CODE.get(code)
+    return category.name if category is not None else code
+
+
 _ITEMS: Final = {
     "party_mass": [
         ("party_lessons", "党课学习"), ("online_study", "党员网上学习"), ("meeting_space", "会议场地"),

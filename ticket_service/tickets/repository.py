@@ -4,10 +4,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVarTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from shared.database import UTCDateTime
@@ -49,7 +51,7 @@ async def open_ticket_counts(session: AsyncSession, owner_ids: Sequence[str]) ->
         .where(Ticket.owner_id.in_(list(owner_ids)), Ticket.status.in_(OPEN))
         .group_by(Ticket.owner_id)
     )
-    return {owner: count for owner, count in (await session.execute(query)).all()}
+    return {owner: count for owner, count in (await session.execute(query)).all() if owner is not None}
 
 
 async def last_assigned(session: AsyncSession, owner_ids: Sequence[str]) -> dict[str, datetime]:
@@ -60,7 +62,7 @@ async def last_assigned(session: AsyncSession, owner_ids: Sequence[str]) -> dict
         .where(TicketChange.kind == "owner", TicketChange.to_value.in_(list(owner_ids)))
         .group_by(TicketChange.to_value)
     )
-    return {owner: at for owner, at in (await session.execute(query)).all()}
+    return {owner: at for owner, at in (await session.execute(query)).all() if owner is not None}
 
 
 @dataclass
@@ -100,12 +102,12 @@ class _ShortGramsContain(sa.sql.expression.ColumnElement[bool]):
 
 
 @compiles(_ShortGramsContain)
-def _grams_anywhere(element: _ShortGramsContain, compiler, **kw: object) -> str:
+def _grams_anywhere(element: _ShortGramsContain, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({compiler.process(element.gram, **kw)} IS NOT NULL)"
 
 
 @compiles(_ShortGramsContain, "postgresql")
-def _grams_postgresql(element: _ShortGramsContain, compiler, **kw: object) -> str:
+def _grams_postgresql(element: _ShortGramsContain, compiler: SQLCompiler, **kw: Any) -> str:
     description = compiler.process(Ticket.__table__.c.description, **kw)
     gram = compiler.process(element.gram, **kw)
     return f"ticket_search_grams({description}) @> ARRAY[CAST({gram} AS TEXT)]"
@@ -120,7 +122,10 @@ def text_search(text: str) -> sa.ColumnElement[bool]:
     return condition
 
 
-def filtered(query: sa.Select, filters: TicketFilters, now: datetime) -> sa.Select:
+Columns = TypeVarTuple("Columns")
+
+
+def filtered(query: sa.Select[*Columns], filters: TicketFilters, now: datetime) -> sa.Select[*Columns]:
     if filters.station_id is not None:
         query = query.where(Ticket.station_id == filters.station_id)
     if filters.statuses:

@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, current_principal
+from shared.clock import Now
 from shared.conditional import IfMatch, Precondition, declare_version
 from shared.csv_safety import csv_line
 from shared.errors import Unprocessable
@@ -17,7 +19,6 @@ from shared.idempotency import IdempotentRoute, idempotent
 from shared.pagination import Page, PageParameters, page_parameters
 from shared.service import SessionDep
 from shared.sync import ChangesToken, SyncPage, changes_parameter
-from ticket_service.clock import Now
 from ticket_service.privacy import service as privacy
 from ticket_service.privacy.masking import masked_contact
 from ticket_service.sla_policies.rules import Priority
@@ -54,7 +55,7 @@ TicketIdempotent = idempotent(on_replay=privacy.record_replayed_reads)
 
 
 async def current_ticket(
-    session, ticket_id: uuid.UUID, principal: Principal, precondition: Precondition | None
+    session: AsyncSession, ticket_id: uuid.UUID, principal: Principal, precondition: Precondition | None
 ) -> None:
     """If-Match on a ticket's action: checked on the row locked for the action (404 before 412)."""
     if precondition is not None:
@@ -71,7 +72,7 @@ Policy = Annotated[SlaPolicy, Depends(sla_policy)]
 
 
 async def detail(
-    session, ticket: Ticket, now: datetime, principal: Principal, request: Request, *, new: bool = False
+    session: AsyncSession, ticket: Ticket, now: datetime, principal: Principal, request: Request, *, new: bool = False
 ) -> TicketDetail:
     await session.flush()  # the sessions do not autoflush: the history shown includes this request's changes
     declare_version(ticket.version)  # the ETag: this version, and the digest of the bytes this reader gets

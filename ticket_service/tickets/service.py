@@ -38,8 +38,8 @@ from ticket_service.stations import repository as stations
 from ticket_service.stations.calendars import calendar_for
 from ticket_service.stations.models import StationCopy
 from ticket_service.tickets import ownership, repository
-from ticket_service.tickets.assignment import Assignment
-from ticket_service.tickets.catalogue import CATEGORY_BY_CODE, ITEM_BY_CODE
+from ticket_service.tickets.assignment import Assignment, AssignmentBasis, Owner, OwnerKind
+from ticket_service.tickets.catalogue import CATEGORY_BY_CODE, ITEM_BY_CODE, category_name
 from ticket_service.tickets.lifecycle import (
     LEVEL_ORDER,
     ResponsibilityLevel,
@@ -131,6 +131,9 @@ def ticket_state(ticket: Ticket, station: StationCopy) -> dict[str, Any]:
         "community_id": str(station.community_id) if station.community_id else None,
         "community_name": station.community_name,
         "service_category": ticket.service_category,
+        # The category as the station's wall names it: other services show this name and keep no list of
+        # their own (the catalogue owns the list; ours is pinned to it by tests/catalog/test_item_codes.py).
+        "service_category_name": category_name(ticket.service_category),
         "service_item": ticket.service_item,
         "channel": ticket.channel,
         "status": ticket.status,
@@ -234,7 +237,7 @@ def _sla(ticket: Ticket, station: StationCopy, changes: list[TicketChange], poli
     state_changes = [
         (TicketState(change.to_value), change.at)
         for change in changes
-        if change.kind == "state" and change.from_value is not None
+        if change.kind == "state" and change.from_value is not None and change.to_value is not None
     ]
     return TicketSla(
         calendar_for(station),
@@ -375,7 +378,7 @@ async def check_breaches(
             assignment, level = await ownership.escalation_owner(session, ticket, station, escalation.to_level, now)
             if assignment is None:
                 assignment = Assignment(
-                    owner=_current_owner(ticket), level=level, basis=ownership.AssignmentBasis.SECRETARY_BY_ESCALATION
+                    owner=_current_owner(ticket), level=level, basis=AssignmentBasis.SECRETARY_BY_ESCALATION
                 )
             await set_owner(session, ticket, station, assignment, SYSTEM, now, reason, level=level)
         for reading in check.readings:
@@ -400,8 +403,8 @@ async def check_breaches(
     return check.newly_breached
 
 
-def _current_owner(ticket: Ticket) -> ownership.Owner:
-    return ownership.Owner(ownership.OwnerKind(ticket.owner_kind), ticket.owner_id or "")
+def _current_owner(ticket: Ticket) -> Owner:
+    return Owner(OwnerKind(ticket.owner_kind), ticket.owner_id or "")
 
 
 # --- intake ------------------------------------------------------------------------------------------
@@ -540,7 +543,9 @@ async def notice(session: AsyncSession, ticket: Ticket, now: datetime, language:
     if ticket.status != TicketState.NEW.value or ticket.waits_until is None or ticket.waits_until <= now:
         return None
     station = await repository.get_station(session, ticket.station_id)
-    return closed_station_notice(ticket.waits_until, language or language_var.get(), station and station.time_zone)
+    return closed_station_notice(
+        ticket.waits_until, language or language_var.get(), station.time_zone if station else None
+    )
 
 
 def closed_station_notice(opens_at: datetime, language: str, time_zone: str | None) -> str:
@@ -597,9 +602,9 @@ async def transition(
         if principal.has_role(*STATION_STAFF) and works_at(principal, station):
             # A colleague at the desk who accepts takes the ticket over: whoever accepts owns it.
             taken = Assignment(
-                owner=ownership.Owner(ownership.OwnerKind.PERSON, principal.user_id),
+                owner=Owner(OwnerKind.PERSON, principal.user_id),
                 level=ResponsibilityLevel(ticket.responsibility_level),
-                basis=ownership.AssignmentBasis.RECEIVER,
+                basis=AssignmentBasis.RECEIVER,
             )
             await set_owner(session, ticket, station, taken, principal.user_id, now, "taken_over_on_accept")
         else:

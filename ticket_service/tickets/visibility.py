@@ -10,22 +10,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import uuid
 
 import sqlalchemy as sa
 
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, claim_id
 from shared.errors import Forbidden
 from ticket_service.tickets.models import Ticket
 
 _STATION_DESK = (Role.receptionist, Role.social_worker)
-
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 def owns(principal: Principal, ticket: Ticket) -> bool:
@@ -57,9 +49,9 @@ def list_scope(principal: Principal) -> sa.ColumnElement[bool] | None:
     if principal.is_district_admin:
         return None
     clauses: list[sa.ColumnElement[bool]] = []
-    station_id = _uuid(principal.station_id)
-    community_id = _uuid(principal.community_id)
-    subdistrict_id = _uuid(principal.subdistrict_id)
+    station_id = claim_id(principal.station_id)
+    community_id = claim_id(principal.community_id)
+    subdistrict_id = claim_id(principal.subdistrict_id)
     if principal.has_role(*_STATION_DESK) and station_id is not None:
         clauses.append(Ticket.station_id == station_id)
     if principal.has_role(Role.secretary):
