@@ -14,7 +14,7 @@ from catalog_service.demands.models import Demand
 from catalog_service.resource_requests.lifecycle import HOLDING_CAPACITY, RequestStatus
 from catalog_service.resource_requests.models import ResourceRequest
 from catalog_service.resources.models import Resource, ResourceSubdistrict
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, claim_id
 from shared.database import affected_rows
 from shared.pagination import PageParameters, keyset_page
 
@@ -81,17 +81,21 @@ def visible_to(query: sa.Select[Any], principal: Principal) -> sa.Select[Any]:
     """Narrows a request query to those the caller made (their station, subdistrict) or must answer."""
     if sees_everything(principal):
         return query
+    # A malformed claim scopes to nothing (claim_id gives None), never a 500.
     conditions = []
-    if principal.has_role(Role.subdistrict_admin) and principal.subdistrict_id:
-        subdistrict = uuid.UUID(principal.subdistrict_id)
+    subdistrict, station, department = (
+        claim_id(principal.subdistrict_id),
+        claim_id(principal.station_id),
+        claim_id(principal.department_id),
+    )
+    if principal.has_role(Role.subdistrict_admin) and subdistrict:
         conditions += [
             ResourceRequest.subdistrict_id == subdistrict,
             ResourceRequest.provider_subdistrict_id == subdistrict,
         ]
-    if principal.has_role(Role.department) and principal.department_id:
-        conditions.append(ResourceRequest.provider_department_id == uuid.UUID(principal.department_id))
-    if principal.has_role(Role.receptionist, Role.social_worker, Role.secretary) and principal.station_id:
-        station = uuid.UUID(principal.station_id)
+    if principal.has_role(Role.department) and department:
+        conditions.append(ResourceRequest.provider_department_id == department)
+    if principal.has_role(Role.receptionist, Role.social_worker, Role.secretary) and station:
         conditions += [ResourceRequest.station_id == station, ResourceRequest.provider_station_id == station]
     return query.where(sa.or_(*conditions)) if conditions else query.where(sa.false())
 

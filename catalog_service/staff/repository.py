@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.access import sees_everything
 from catalog_service.staff.models import StaffMember
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, claim_id
 from shared.pagination import PageParameters
 from shared.sync import ChangesToken, Listing, listing
 
@@ -19,13 +19,19 @@ def visible_to(query: sa.Select[Any], principal: Principal) -> sa.Select[Any]:
     """Narrows a staff query to what the caller may see (the reader roles only reach here)."""
     if sees_everything(principal):
         return query
+    # A malformed claim scopes to nothing (claim_id gives None), never a 500.
     conditions = []
-    if principal.has_role(Role.subdistrict_admin) and principal.subdistrict_id:
-        conditions.append(StaffMember.subdistrict_id == uuid.UUID(principal.subdistrict_id))
-    if principal.has_role(Role.receptionist, Role.social_worker, Role.secretary) and principal.station_id:
-        conditions.append(StaffMember.station_id == uuid.UUID(principal.station_id))
-    if principal.has_role(Role.department) and principal.department_id:
-        conditions.append(StaffMember.department_id == uuid.UUID(principal.department_id))
+    subdistrict, station, department = (
+        claim_id(principal.subdistrict_id),
+        claim_id(principal.station_id),
+        claim_id(principal.department_id),
+    )
+    if principal.has_role(Role.subdistrict_admin) and subdistrict:
+        conditions.append(StaffMember.subdistrict_id == subdistrict)
+    if principal.has_role(Role.receptionist, Role.social_worker, Role.secretary) and station:
+        conditions.append(StaffMember.station_id == station)
+    if principal.has_role(Role.department) and department:
+        conditions.append(StaffMember.department_id == department)
     return query.where(sa.or_(*conditions)) if conditions else query.where(sa.false())
 
 

@@ -127,3 +127,24 @@ async def test_structure_and_staff_are_managed_by_admins_of_the_subdistrict_only
     assert (
         await api.post("/api/v1/subdistricts", headers=subdistrict_admin(), json={"name": "新区", "kind": "town"})
     ).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/api/v1/staff", "/api/v1/staff.csv", "/api/v1/resource-requests"])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"role": "subdistrict_admin", "subdistrict_id": "not-a-uuid"},
+        {"role": "social_worker", "station_id": "站点-1"},
+        {"role": "department", "department_id": "12345", "subdistrict_id": DEMO_SUBDISTRICT_ID},
+    ],
+)
+async def test_a_malformed_scope_claim_sees_nothing_and_never_fails(api, path, claims):
+    """A token whose scope claim is not an id (another system's key, a typo in the provider's mapping)
+    scopes the caller to nothing: an empty answer, not a 500 and not everything."""
+    scope = {key: value for key, value in claims.items() if key != "role"}
+    response = await api.get(path, headers=bearer(claims["role"], **scope))
+    assert response.status_code == 200, response.text
+    if path.endswith(".csv"):
+        assert len(response.text.strip().splitlines()) == 1  # the header row only
+    else:
+        assert response.json()["items"] == []
