@@ -47,7 +47,10 @@ def _run_retention(app: FastAPI, settings: EvaluationSettings) -> None:
     )
     app.state.anonymiser = anonymiser
     retention = PeriodicTask(
-        "personal-data-retention", anonymiser.run_once, interval_seconds=settings.retention_check_seconds
+        "personal-data-retention",
+        anonymiser.run_once,
+        interval_seconds=settings.retention_check_seconds,
+        service="evaluation",
     )
     kernel_lifespan = app.router.lifespan_context
 

@@ -36,6 +36,12 @@ OUTBOX_BACKLOG = Gauge("doorstep_outbox_backlog", "Outbox rows not yet published
 OUTBOX_OLDEST_AGE = Gauge(
     "doorstep_outbox_oldest_unsent_age_seconds", "Age of the oldest unpublished outbox row.", ["service"]
 )
+PERIODIC_LAST_SUCCESS = Gauge(
+    "doorstep_periodic_last_success_timestamp_seconds",
+    "Unix time of a periodic task's last pass that succeeded (SLA checker, retention, senders).",
+    ["service", "task"],
+)
+PERIODIC_INTERVAL = Gauge("doorstep_periodic_interval_seconds", "A periodic task's interval.", ["service", "task"])
 DLQ_DEPTH = Gauge("doorstep_dlq_depth", "Messages waiting in a consumer's dead-letter queue.", ["consumer"])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from shared.metrics import DLQ_DEPTH, metrics_router
 from shared.middleware import BodyAllowance, RequestContextMiddleware
 from shared.migrations import database_revision, migration_state, upgrade
 from shared.operation_ids import route_operation_id
-from shared.periodic import PeriodicTask
+from shared.periodic import PeriodicTask, started_tasks
 from shared.settings import ServiceSettings
 from shared.tracing import FASTAPI_TELEMETRY, configure_tracing
 
@@ -89,7 +90,9 @@ class ServiceRuntime:
         # imports this module: hence imported here).
         from shared.idempotency import purge
 
-        self.idempotency_purge = PeriodicTask("idempotency-purge", lambda: purge(self.database), interval_seconds=3600)
+        self.idempotency_purge = PeriodicTask(
+            "idempotency-purge", lambda: purge(self.database), interval_seconds=3600, service=definition.name
+        )
         if definition.consumer is not None:
             definition.consumer.bind(self.database, self.bus)
 
@@ -155,6 +158,17 @@ class ServiceRuntime:
             return self.relay.running, "running" if self.relay.running else "stopped"
 
         checks["outbox_relay"] = relay
+
+        async def periodic_tasks() -> tuple[bool, str]:
+            # Shown, never failing readiness: a stale housekeeping task is no reason to take this replica out
+            # of the load balancer (the alert on doorstep_periodic_last_success_timestamp_seconds wakes someone).
+            now = time.time()
+            states = [(task.name, *task.state(now)) for task in started_tasks(self.definition.name)]
+            if not states:
+                return True, "none running"
+            return True, "; ".join(f"{name}: {detail}" for name, _healthy, detail in states)
+
+        checks["periodic_tasks"] = periodic_tasks
         return checks
 
     async def refresh_metrics(self) -> None:

@@ -78,6 +78,7 @@ def configure_app(app: FastAPI) -> None:
         "personal-data-retention",
         anonymiser.run_once,
         interval_seconds=settings.retention_check_seconds,
+        service="ticket",
     )
     # No open ticket stays with an owner inactive or on leave (a leave that starts later, anything missed).
     absent_owner_sweep = AbsentOwnerSweep(
@@ -88,6 +89,7 @@ def configure_app(app: FastAPI) -> None:
         "absent-owner-sweep",
         absent_owner_sweep.run_once,
         interval_seconds=settings.absent_owner_sweep_seconds,
+        service="ticket",
     )
     kernel_lifespan = app.router.lifespan_context
 

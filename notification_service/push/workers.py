@@ -19,7 +19,7 @@ class PushWorker:
 
     def __init__(self, pusher: Pusher, poll_seconds: float) -> None:
         self.pusher = pusher
-        self.task = PeriodicTask("push-sender", pusher.run_once, interval_seconds=poll_seconds)
+        self.task = PeriodicTask("push-sender", pusher.run_once, interval_seconds=poll_seconds, service="notification")
 
     def start(self) -> None:
         self.task.start()

@@ -20,7 +20,7 @@ class SmsWorker:
 
     def __init__(self, sender: Sender, poll_seconds: float) -> None:
         self.sender = sender
-        self.task = PeriodicTask("sms-sender", sender.run_once, interval_seconds=poll_seconds)
+        self.task = PeriodicTask("sms-sender", sender.run_once, interval_seconds=poll_seconds, service="notification")
 
     def start(self) -> None:
         self.task.start()

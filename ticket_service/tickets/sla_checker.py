@@ -37,7 +37,7 @@ class SlaChecker:
         self.policy = policy
         self.clock = clock
         self.batch_size = batch_size
-        self.periodic = PeriodicTask("sla-checker", self.run_once, interval_seconds=interval_seconds)
+        self.periodic = PeriodicTask("sla-checker", self.run_once, interval_seconds=interval_seconds, service="ticket")
 
     @property
     def interval_seconds(self) -> float:
