@@ -113,6 +113,12 @@ async def test_a_gateway_that_is_down_gets_the_message_later_with_backoff(
         return len(sms_gateway.attempts_to(PHONE)) >= count
 
     await eventually(lambda: tried(1), timeout=15)
+
+    async def first_attempt_recorded() -> bool:
+        # The gateway has answered; the sender commits the attempt's outcome (its reason) a moment later.
+        return (await _log(sms_system, ticket_id))[0]["reason"] is not None
+
+    await eventually(first_attempt_recorded, timeout=15)
     [message] = await _log(sms_system, ticket_id)
     assert message["status"] == "pending" and message["reason"] == "http_503" and message["attempts"] == 1
     assert message["next_attempt_at"] is not None  # backing off: nothing more until then
