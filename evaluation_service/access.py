@@ -263,3 +263,16 @@ def assessed_staff(scope: ReportScope, requested: str | None) -> str | None:
     if scope.staff_id is not None and requested is not None and requested != scope.staff_id:
         raise Forbidden("A social worker sees their own assessment.", code="out_of_scope")
     return requested or scope.staff_id
+
+
+def overview_subdistrict(principal: Principal) -> uuid.UUID | None:
+    """The district overview: district admins the whole district (None), a subdistrict admin their
+    subdistrict (a token without a readable one: 403); every other role 403 (the ticket service's rule too)."""
+    if principal.is_district_admin:
+        return None
+    if principal.has_role(Role.subdistrict_admin):
+        own = uuid_claim(principal.subdistrict_id)
+        if own is None:
+            raise Forbidden("No subdistrict in the caller's scope.", code="out_of_scope")
+        return own
+    raise Forbidden("The district overview is for district and subdistrict admins.", code="role_required")

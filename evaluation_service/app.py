@@ -13,9 +13,11 @@ import evaluation_service.invitations.handlers
 import evaluation_service.reviews.handlers  # noqa: F401
 from evaluation_service import events
 from evaluation_service.invitations.router import router as invitations_router
+from evaluation_service.overview.router import router as overview_router
 from evaluation_service.page.ratelimit import RatingGuard
 from evaluation_service.page.router import router as page_router
 from evaluation_service.privacy.retention import anonymise_command, retention_pass
+from evaluation_service.ratings.metrics import RatingMeanGauge
 from evaluation_service.ratings.router import router as ratings_router
 from evaluation_service.reports.router import router as reports_router
 from evaluation_service.seed import seed_demo
@@ -35,6 +37,9 @@ def configure(app: FastAPI) -> None:
         app.state.runtime.settings = settings
     use_settings(settings)
     app.state.rating_guard = RatingGuard.from_settings(settings)
+    # This year's mean score per subdistrict, read at each scrape of /metrics (the app's clock).
+    gauge = RatingMeanGauge(app.state.runtime.database, lambda: clock_of(app)(), lambda: settings.minimum_sample)
+    app.state.runtime.add_metrics_refresh(gauge.refresh)
     _run_retention(app, settings)
 
 
@@ -72,7 +77,7 @@ definition = ServiceDefinition(
     title="Evaluation service",
     description="Residents rate social workers; departments act on the figures.",
     settings_factory=EvaluationSettings,
-    routers=[invitations_router, ratings_router, reports_router, page_router],
+    routers=[invitations_router, ratings_router, reports_router, page_router, overview_router],
     migrations_directory=Path(__file__).parent / "migrations",
     consumer=events.consumer,
     published_events=events.PUBLISHED,

@@ -37,6 +37,10 @@ class EvaluationSettings(ServiceSettings):
     retention_enabled: bool = True
     # Demo seed outside the embedded mode: how long to wait for the catalogue's copies to stop arriving.
     seed_wait_seconds: float = Field(default=60, ge=0)
+    # The district overview (`/overview`) reads the ticket service's figures over HTTP with the caller's own
+    # token: directly in `make up`, through the gateway in Kubernetes, in process in the embedded mode.
+    ticket_url: str = "http://127.0.0.1:8002"
+    ticket_call_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _formula_is_valid(self) -> EvaluationSettings:

@@ -25,6 +25,7 @@ from fastapi import Depends, Request
 
 from shared.errors import Forbidden, Unauthorized
 from shared.ids import utcnow
+from shared.metrics import JWKS_FETCH_FAILURES
 from shared.settings import CommonSettings
 
 
@@ -111,9 +112,16 @@ class JwksKeys:
     """
 
     def __init__(
-        self, url: str, *, timeout_seconds: float, cooldown_seconds: float, clock: Callable[[], float] = time.monotonic
+        self,
+        url: str,
+        *,
+        timeout_seconds: float,
+        cooldown_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        service: str = "service",
     ) -> None:
         self.url = url
+        self.service = service  # the process verifying tokens: the label of its fetch failures
         self.timeout_seconds = timeout_seconds
         self.cooldown_seconds = cooldown_seconds
         self.clock = clock
@@ -161,7 +169,11 @@ class JwksKeys:
                 response.raise_for_status()
                 self._store(response.json())
         except Exception as error:  # unreachable, slow or malformed: the known keys stay in use
-            logger.warning("JWKS fetch failed", extra={"url": self.url, "error": repr(error)})
+            self._failed(error)
+
+    def _failed(self, error: Exception) -> None:
+        JWKS_FETCH_FAILURES.labels(self.service).inc()
+        logger.warning("JWKS fetch failed", extra={"url": self.url, "error": repr(error)})
 
     def key_blocking(self, key_id: str | None) -> Any:
         """The same for synchronous callers outside the event loop (scripts, worker threads)."""
@@ -174,7 +186,7 @@ class JwksKeys:
                 response.raise_for_status()
                 self._store(response.json())
             except Exception as error:
-                logger.warning("JWKS fetch failed", extra={"url": self.url, "error": repr(error)})
+                self._failed(error)
             key = self._lookup(key_id)
         if key is None:
             raise Unauthorized("The token's signing key is not one of the issuer's keys.", code="invalid_token")
@@ -205,6 +217,7 @@ class TokenVerifier:
                 settings.jwt_jwks_url,
                 timeout_seconds=settings.jwt_jwks_timeout_seconds,
                 cooldown_seconds=settings.jwt_jwks_cooldown_seconds,
+                service=settings.service_name,
             )
             if settings.jwt_jwks_url
             else None

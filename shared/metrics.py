@@ -9,6 +9,9 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 HTTP_REQUESTS = Counter(
     "doorstep_http_requests_total", "HTTP requests answered.", ["service", "method", "route", "status"]
@@ -43,6 +46,37 @@ PERIODIC_LAST_SUCCESS = Gauge(
 )
 PERIODIC_INTERVAL = Gauge("doorstep_periodic_interval_seconds", "A periodic task's interval.", ["service", "task"])
 DLQ_DEPTH = Gauge("doorstep_dlq_depth", "Messages waiting in a consumer's dead-letter queue.", ["consumer"])
+JWKS_FETCH_FAILURES = Counter(
+    "doorstep_jwks_fetch_failures_total",
+    "Fetches of the token issuer's JWKS that failed (unreachable, error status, malformed).",
+    ["service"],
+)
+
+# Counts a use case made, held on its session until the transaction commits (see `count_after_commit`).
+_COUNTED_AT_COMMIT = "doorstep.metrics.counted_at_commit"
+
+
+def count_after_commit(session: AsyncSession | Session, counter: Counter, amount: float = 1) -> None:
+    """Adds `amount` to `counter` (a labelled child) once the session's transaction commits, never when
+    it rolls back: a counter of business facts must not count what was not kept."""
+    session.info.setdefault(_COUNTED_AT_COMMIT, []).append((counter, amount))
+
+
+@event.listens_for(Session, "after_commit")
+def _count_committed(session: Session) -> None:
+    # Releasing a savepoint fires this event too: only the outermost commit keeps anything.
+    if session.in_nested_transaction():
+        return
+    for counter, amount in session.info.pop(_COUNTED_AT_COMMIT, ()):
+        counter.inc(amount)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_counts(session: Session) -> None:
+    # A savepoint rolled back leaves the outer transaction's counts pending; a real rollback drops them
+    # (a router may roll back and then let the empty transaction commit).
+    if not session.in_nested_transaction():
+        session.info.pop(_COUNTED_AT_COMMIT, None)
 
 
 def metrics_router(refresh: Callable[[], Awaitable[None]] | None = None) -> APIRouter:

@@ -95,6 +95,8 @@ class ServiceRuntime:
         )
         if definition.consumer is not None:
             definition.consumer.bind(self.database, self.bus)
+        # The service's own scrape-time gauges (`add_metrics_refresh`), read after the kernel's.
+        self.metrics_refreshes: list[Callable[[], Awaitable[None]]] = []
 
     @staticmethod
     def _make_bus(settings: ServiceSettings) -> EventBus:
@@ -171,12 +173,23 @@ class ServiceRuntime:
         checks["periodic_tasks"] = periodic_tasks
         return checks
 
+    def add_metrics_refresh(self, refresh: Callable[[], Awaitable[None]]) -> None:
+        """A service's gauges computed at scrape time (e.g. open work read from its database)."""
+        self.metrics_refreshes.append(refresh)
+
     async def refresh_metrics(self) -> None:
-        """Gauges read at scrape time: the outbox backlog and the dead-letter queue's depth."""
-        await self.relay.backlog()
-        consumer = self.definition.consumer
-        if consumer is not None and consumer.event_types:
-            DLQ_DEPTH.labels(consumer.name).set(await self.bus.dead_letter_depth(consumer.name))
+        """Gauges read at scrape time: the outbox backlog, the dead-letter queue's depth, then the service's."""
+        try:
+            await self.relay.backlog()
+            consumer = self.definition.consumer
+            if consumer is not None and consumer.event_types:
+                DLQ_DEPTH.labels(consumer.name).set(await self.bus.dead_letter_depth(consumer.name))
+        finally:  # a broker that cannot be asked must not leave the service's own gauges stale
+            for refresh in self.metrics_refreshes:
+                try:
+                    await refresh()
+                except Exception:
+                    logger.warning("metrics refresh failed", exc_info=True)
 
     def migrate(self) -> None:
         upgrade(self.definition.migrations_directory, self.settings.async_database_url, self.definition.name)

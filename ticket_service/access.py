@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from shared.auth import STATION_STAFF, Principal, Role
+import uuid
+
+from shared.auth import STATION_STAFF, Principal, Role, claim_id
 from shared.errors import Forbidden, NotFound
 from ticket_service.stations.models import StaffCopy, StationCopy
 from ticket_service.tickets.models import Ticket
@@ -167,3 +169,16 @@ def handles_attachments(principal: Principal, ticket: Ticket, station: StationCo
 def removes_attachment(principal: Principal, uploaded_by: str, station: StationCopy) -> bool:
     """Who removes an attachment: whoever uploaded it, the community's secretary, district administrators."""
     return principal.is_district_admin or principal.user_id == uploaded_by or is_secretary_of(principal, station)
+
+
+def overview_subdistrict(principal: Principal) -> uuid.UUID | None:
+    """Whose figures the district overview shows: district admins the whole district (None), a subdistrict
+    admin their subdistrict (a token without a readable one: 403); every other role 403."""
+    if principal.is_district_admin:
+        return None
+    if principal.has_role(Role.subdistrict_admin):
+        own = claim_id(principal.subdistrict_id)
+        if own is None:
+            raise Forbidden("No subdistrict in the caller's scope.", code="out_of_scope")
+        return own
+    raise Forbidden("The district overview is for district and subdistrict admins.", code="role_required")

@@ -28,6 +28,7 @@ from ticket_service.handovers.router import router as handovers_router
 from ticket_service.limits import Allowance, BodyLimitMiddleware
 from ticket_service.open311.keys_router import router as api_keys_router
 from ticket_service.open311.router import router as open311_router
+from ticket_service.overview.router import router as overview_router
 from ticket_service.privacy.retention import anonymise_command, retention_pass
 from ticket_service.privacy.router import router as privacy_router
 from ticket_service.reassignment.router import router as reassignment_router
@@ -38,6 +39,7 @@ from ticket_service.seed import seed_demo
 from ticket_service.settings import TicketSettings
 from ticket_service.sla_policies.router import router as sla_policies_router
 from ticket_service.sla_policies.service import seed_defaults as seed_sla_policies
+from ticket_service.tickets.metrics import OpenTicketGauges
 from ticket_service.tickets.router import router as tickets_router
 from ticket_service.tickets.sla import SlaPolicy
 from ticket_service.tickets.sla_checker import SlaChecker
@@ -51,6 +53,8 @@ def configure_app(app: FastAPI) -> None:
         settings = TicketSettings.model_validate(settings.model_dump())
         runtime.settings = settings
     app.state.clock = utcnow
+    # Open, overdue and breached tickets per subdistrict, read at each scrape of /metrics (the app's clock).
+    runtime.add_metrics_refresh(OpenTicketGauges(runtime.database, lambda: app.state.clock()).refresh)
     # Attachments: where the files live, and the one route that takes a body larger than JSON's limit.
     files = files_from_settings(settings)
     app.state.attachment_files = files
@@ -123,6 +127,7 @@ definition = ServiceDefinition(
     routers=[
         privacy_router,
         reassignment_router,  # before the tickets' routes: /api/v1/tickets/reassign is no ticket id
+        overview_router,  # before the tickets' routes too: /api/v1/tickets/overview
         tickets_router,
         attachments_router,
         attachment_content_router,  # /api/v1/attachments: signed and public links, no token

@@ -23,7 +23,7 @@ from evaluation_service.events import (
 from evaluation_service.invitations import codes
 from evaluation_service.invitations.models import Invitation
 from evaluation_service.invitations.tokens import token_hash, well_formed
-from evaluation_service.ratings import repository
+from evaluation_service.ratings import metrics, repository
 from evaluation_service.ratings.models import Appeal, FollowUp, Rating
 from evaluation_service.ratings.routing import department_for
 from evaluation_service.ratings.schemas import AppealCreate, AppealDecision, Channel, FollowUpCreate, RatingScores
@@ -184,6 +184,7 @@ async def submit(session: AsyncSession, invitation: Invitation, submission: Subm
         raise Conflict("This ticket has already been rated.", code="already_rated") from error
     event = submitted_event(rating, ticket.resident_names or ())
     await outbox.add(session, EVALUATION_SUBMITTED, event, subject=str(rating.ticket_id))
+    metrics.count_rating(session, rating.subdistrict_id)
     return rating
 
 

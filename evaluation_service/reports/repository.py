@@ -209,3 +209,24 @@ async def community_names_from_tickets(session: AsyncSession, ids: set[str]) -> 
         .group_by(ClosedTicket.community_id)
     )
     return {str(key): name for key, name in (await session.execute(query)).all()}
+
+
+@dataclass(frozen=True)
+class SubdistrictScores:
+    subdistrict_id: uuid.UUID
+    ratings: int
+    score_sum: int  # attitude + ability over the ratings: the mean score is score_sum / (2 * ratings)
+
+
+async def subdistrict_scores(session: AsyncSession, start: datetime, end: datetime) -> list[SubdistrictScores]:
+    """Per subdistrict, the ratings of tickets closed in [start, end) that count (no upheld appeal), as the
+    reports read a year; one grouped query."""
+    query = (
+        sa.select(Rating.subdistrict_id, sa.func.count(), sa.func.sum(Rating.attitude + Rating.ability))
+        .where(*_rating_filters(Scope(start=start, end=end)))
+        .group_by(Rating.subdistrict_id)
+    )
+    return [
+        SubdistrictScores(subdistrict_id, int(count), int(total or 0))
+        for subdistrict_id, count, total in (await session.execute(query)).all()
+    ]

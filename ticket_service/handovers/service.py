@@ -35,7 +35,7 @@ from ticket_service.replies.rules import TextRefused, clean_text
 from ticket_service.stations import repository as stations
 from ticket_service.stations.calendars import calendar_for
 from ticket_service.stations.models import StationCopy
-from ticket_service.tickets import ownership
+from ticket_service.tickets import metrics, ownership
 from ticket_service.tickets import service as tickets
 from ticket_service.tickets.lifecycle import TicketState
 from ticket_service.tickets.models import Ticket
@@ -230,6 +230,7 @@ async def link_duplicate(
     tickets.record(session, child, "state", child.status, TicketState.CLOSED.value, actor, now, "duplicate_of")
     child.status = TicketState.CLOSED.value
     child.closed_at = now
+    metrics.count_closed(session, child.subdistrict_id)
     child.duplicate_of_id = parent.id
     child.due_at = None
     child.sla_check_at = None

@@ -266,6 +266,35 @@ async def grouped_counts(
     ]
 
 
+@dataclass(frozen=True)
+class OpenFigures:
+    subdistrict_id: uuid.UUID | None
+    status: str
+    open: int
+    overdue: int
+    breached: int
+
+
+async def open_figures(session: AsyncSession, now: datetime) -> list[OpenFigures]:
+    """Open tickets per subdistrict and state: how many, how many overdue (past due or breached, as
+    `overdue=true`) and how many with an SLA breach reported (escalated); one grouped query."""
+    query = (
+        sa.select(
+            Ticket.subdistrict_id,
+            Ticket.status,
+            sa.func.count(),
+            sa.func.sum(sa.case((_late(now), 1), else_=0)),
+            sa.func.sum(sa.case((Ticket.sla_breached_at.is_not(None), 1), else_=0)),
+        )
+        .where(Ticket.status.in_(OPEN))
+        .group_by(Ticket.subdistrict_id, Ticket.status)
+    )
+    return [
+        OpenFigures(subdistrict_id, status, int(count), int(late or 0), int(breached or 0))
+        for subdistrict_id, status, count, late, breached in (await session.execute(query)).all()
+    ]
+
+
 async def due_for_sla_check(session: AsyncSession, now: datetime, limit: int, *, skip_locked: bool) -> list[Ticket]:
     query = (
         sa.select(Ticket)

@@ -37,7 +37,7 @@ from ticket_service.sla_policies import service as sla_policies
 from ticket_service.stations import repository as stations
 from ticket_service.stations.calendars import calendar_for
 from ticket_service.stations.models import StationCopy
-from ticket_service.tickets import ownership, repository
+from ticket_service.tickets import metrics, ownership, repository
 from ticket_service.tickets.assignment import Assignment, AssignmentBasis, Owner, OwnerKind
 from ticket_service.tickets.catalogue import CATEGORY_BY_CODE, ITEM_BY_CODE, category_name
 from ticket_service.tickets.lifecycle import (
@@ -367,6 +367,7 @@ async def check_breaches(
             else:
                 ticket.resolution_breached = True
         ticket.sla_breached_at = ticket.sla_breached_at or now
+        metrics.count_sla_breach(session, ticket.subdistrict_id)  # one escalation, however many clocks
         previous_level = ticket.responsibility_level
         escalation = check.escalation
         assert escalation is not None
@@ -500,6 +501,7 @@ async def create_ticket(
         subject=str(ticket.id),
     )
     await publish_assigned(session, ticket, station, None, reason, principal.user_id, now)
+    metrics.count_raised(session, ticket.subdistrict_id)
     # A new ticket has no state change after its birth yet: its clocks start from created_at.
     await refresh_sla(session, ticket, station, policy, now, changes=[])
     return ticket
@@ -681,6 +683,7 @@ async def _closed(
     ticket.completed_by = completed_by or ticket.resolved_by or fallback
     _add_handler(ticket, ticket.completed_by)
     ticket.closed_at = now
+    metrics.count_closed(session, ticket.subdistrict_id)
     acceptance = sla.reading(SlaClockKind.ACCEPTANCE, now)
     resolution = sla.reading(SlaClockKind.RESOLUTION, now)
     await outbox.add(

@@ -1,0 +1,1 @@
+"""The district overview (`/overview`): stations on a map, the subdistricts ranked, the year by month."""
