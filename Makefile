@@ -28,7 +28,7 @@ test: $(STAMP) $(NPM_STAMP)
 	bash deploy/test-services.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	REQUIRE_SERVICES=1 $(BIN)/pytest -q -n 2 --dist loadgroup --cov --cov-report=term
+	REQUIRE_SERVICES=1 $(BIN)/pytest -q -n 2 --dist loadgroup --durations=25 --cov --cov-report=term
 
 ## make up / make down: each service and the gateway as its own process, PostgreSQL, RabbitMQ and Redis
 ## (`up` starts a local redis-server when none answers on 6379)

@@ -83,6 +83,9 @@ class Stack:
             for other in ("catalog", "ticket", "evaluation"):
                 if other in self.ports:
                     environment[f"NOTIFICATION_{other.upper()}_URL"] = self.url(other)
+        if service == "evaluation" and "ticket" in self.ports:
+            # The district overview page reads the ticket service's figures with the caller's token.
+            environment["EVALUATION_TICKET_URL"] = self.url("ticket")
         return environment
 
     async def create_databases(self) -> None:

@@ -28,6 +28,16 @@ fi
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
+# The alert rules and dashboards are checked with promtool, which Debian ships in `prometheus`. Only the tool
+# is wanted: the server the package's postinst starts is stopped (and, under systemd, disabled).
+if ! command -v promtool >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/prometheus ]; then
+    /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+  fi
+fi
 for _ in $(seq 1 60); do
   if port_open 5432 && port_open 5672 && port_open 6379; then break; fi
   sleep 1

@@ -110,6 +110,8 @@ def build(
     # The notification service calls the others (a resident's contact, a rating link) through the gateway,
     # as it does in Kubernetes: in one process, over an in-process transport instead of the network.
     services["notification"].state.service_transport = httpx.ASGITransport(app=gateway)
+    # The evaluation service's district overview reads the ticket figures the same way (the caller's token).
+    services["evaluation"].state.service_transport = httpx.ASGITransport(app=gateway)
     return EmbeddedSystem(gateway=gateway, services=services, bus=bus)
 
 

@@ -42,6 +42,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/ratings": "evaluation",
     "/api/v1/performance-assessments": "evaluation",
     "/e": "evaluation",
+    "/overview": "evaluation",  # the district overview page (it reads the ticket figures itself)
     # notification: webhooks to district systems, the worker's feed and devices, residents' SMS notices
     "/api/v1/webhooks": "notification",
     "/api/v1/me/feed": "notification",
