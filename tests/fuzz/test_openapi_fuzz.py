@@ -125,14 +125,27 @@ def gateway_schema(merged_schema: Any, request: pytest.FixtureRequest) -> Any:
 schema = schemathesis.pytest.from_fixture("gateway_schema")
 
 
+# An event stream (the worker's feed) never ends on its own: the client cuts it at its read timeout and
+# the checks look at what arrived. Schemathesis' default (10 s) made each such case cost 10 s, most of the
+# fuzz's time; its answer (status, headers, the events already queued) is there well within a second.
+STREAM_READ_SECONDS = 1.0
+READ_SECONDS = 10.0  # everything else: Schemathesis' default
+
+
+def _timeout(case: schemathesis.Case) -> float:
+    declared = case.operation.definition.raw.get("responses", {})
+    streams = any("text/event-stream" in (answer or {}).get("content", {}) for answer in declared.values())
+    return STREAM_READ_SECONDS if streams else READ_SECONDS
+
+
 @schema.parametrize()
 @hypothesis.settings(max_examples=examples(15), deadline=None, derandomize=True, database=None)
 def test_operations_as_district_admin(case: schemathesis.Case) -> None:
-    case.call_and_validate(headers=DISTRICT_ADMIN, checks=CHECKS)
+    case.call_and_validate(headers=DISTRICT_ADMIN, checks=CHECKS, timeout=_timeout(case))
 
 
 @schema.parametrize()
 @hypothesis.settings(max_examples=examples(5), deadline=None, derandomize=True, database=None)
 def test_operations_as_station_social_worker(case: schemathesis.Case) -> None:
     # Station scope: most reads and writes elsewhere must be refused with a documented 403/404.
-    case.call_and_validate(headers=SOCIAL_WORKER, checks=CHECKS)
+    case.call_and_validate(headers=SOCIAL_WORKER, checks=CHECKS, timeout=_timeout(case))
