@@ -27,7 +27,15 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from shared.auth import STATION_STAFF, Principal, Role, current_principal, optional_principal, require_roles
+from shared.auth import (
+    STATION_STAFF,
+    Principal,
+    Role,
+    current_principal,
+    optional_principal,
+    overseen_subdistrict,
+    require_roles,
+)
 from shared.errors import Forbidden, NotFound
 
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -266,13 +274,5 @@ def assessed_staff(scope: ReportScope, requested: str | None) -> str | None:
 
 
 def overview_subdistrict(principal: Principal) -> uuid.UUID | None:
-    """The district overview: district admins the whole district (None), a subdistrict admin their
-    subdistrict (a token without a readable one: 403); every other role 403 (the ticket service's rule too)."""
-    if principal.is_district_admin:
-        return None
-    if principal.has_role(Role.subdistrict_admin):
-        own = uuid_claim(principal.subdistrict_id)
-        if own is None:
-            raise Forbidden("No subdistrict in the caller's scope.", code="out_of_scope")
-        return own
-    raise Forbidden("The district overview is for district and subdistrict admins.", code="role_required")
+    """Whose figures the district overview shows: the kernel's rule for administrators' areas."""
+    return overseen_subdistrict(principal)

@@ -95,6 +95,20 @@ def claim_id(value: str | None) -> uuid.UUID | None:
         return None
 
 
+def overseen_subdistrict(principal: Principal) -> uuid.UUID | None:
+    """The area an administrator oversees, for the district-wide figures every service shows them: a
+    district admin the whole district (None), a subdistrict admin their subdistrict (a token without a
+    readable one: 403 `out_of_scope`); any other role 403 `role_required`."""
+    if principal.is_district_admin:
+        return None
+    if principal.has_role(Role.subdistrict_admin):
+        own = claim_id(principal.subdistrict_id)
+        if own is None:
+            raise Forbidden("No subdistrict in the caller's scope.", code="out_of_scope")
+        return own
+    raise Forbidden("The district overview is for district and subdistrict admins.", code="role_required")
+
+
 VERIFIED_TOKENS_KEPT = 10_000
 # How long a verified token is trusted without a new signature check, at most (never past its `exp`).
 VERIFIED_TOKEN_SECONDS = 300.0

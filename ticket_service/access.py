@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from shared.auth import STATION_STAFF, Principal, Role, claim_id
+from shared.auth import STATION_STAFF, Principal, Role, overseen_subdistrict
 from shared.errors import Forbidden, NotFound
 from ticket_service.stations.models import StaffCopy, StationCopy
 from ticket_service.tickets.models import Ticket
@@ -172,13 +172,5 @@ def removes_attachment(principal: Principal, uploaded_by: str, station: StationC
 
 
 def overview_subdistrict(principal: Principal) -> uuid.UUID | None:
-    """Whose figures the district overview shows: district admins the whole district (None), a subdistrict
-    admin their subdistrict (a token without a readable one: 403); every other role 403."""
-    if principal.is_district_admin:
-        return None
-    if principal.has_role(Role.subdistrict_admin):
-        own = claim_id(principal.subdistrict_id)
-        if own is None:
-            raise Forbidden("No subdistrict in the caller's scope.", code="out_of_scope")
-        return own
-    raise Forbidden("The district overview is for district and subdistrict admins.", code="role_required")
+    """Whose figures the district overview shows: the kernel's rule for administrators' areas."""
+    return overseen_subdistrict(principal)

@@ -6,6 +6,7 @@ Pure (no I/O): Python keeps the numbers and coordinates, the template the markup
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -37,22 +38,21 @@ SATISFACTION_BANDS = (
 )
 
 
-def backlog_colour(open_tickets: int) -> str:
-    colour = BACKLOG_BANDS[0][1]
-    for lowest, band_colour, _ in BACKLOG_BANDS:
-        if open_tickets >= lowest:
+def _band_colour(value: float, bands: Sequence[tuple[float, str, str]]) -> str:
+    """The colour of the highest band whose lower bound the value reaches (the bands ascend)."""
+    colour = bands[0][1]
+    for lowest, band_colour, _ in bands:
+        if value >= lowest:
             colour = band_colour
     return colour
+
+
+def backlog_colour(open_tickets: int) -> str:
+    return _band_colour(open_tickets, BACKLOG_BANDS)
 
 
 def satisfaction_colour(mean: float | None) -> str:
-    if mean is None:
-        return NO_DATA
-    colour = SATISFACTION_BANDS[0][1]
-    for lowest, band_colour, _ in SATISFACTION_BANDS:
-        if mean >= lowest:
-            colour = band_colour
-    return colour
+    return NO_DATA if mean is None else _band_colour(mean, SATISFACTION_BANDS)
 
 
 def score(mean: float | None) -> str:
