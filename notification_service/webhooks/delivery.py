@@ -123,10 +123,9 @@ class Deliverer:
             for answer in answers:
                 delivery = await session.get(WebhookDelivery, answer.job.delivery_id)
                 subscription = await session.get(WebhookSubscription, answer.job.subscription_id)
-                if delivery is None or subscription is None or delivery.status != WebhookDeliveryStatus.pending.value:
-                    continue  # deleted, or ended meanwhile (the subscription disabled): nothing to record
-                requeued = delivery.next_attempt_at != lease  # replayed while this send was under way
-                await record(session, delivery, subscription, answer, self.clock(), settings, requeued=requeued)
+                if delivery is None or subscription is None:
+                    continue  # deleted meanwhile: nothing to record
+                await record(session, delivery, subscription, answer, self.clock(), settings, lease_until=lease)
         return len(jobs)
 
     async def _send(self, client: httpx.AsyncClient, job: Job, settings: NotificationSettings) -> Answer:
@@ -159,33 +158,56 @@ async def record(
     now: datetime,
     settings: NotificationSettings,
     *,
-    requeued: bool = False,
-) -> None:
-    """The outcome of one try. A delivery queued again while it was being sent keeps its new turn: the
-    try is counted, and the replay still goes out."""
-    delivery.attempts += 1
-    delivery.first_attempted_at = delivery.first_attempted_at or now
-    delivery.last_attempted_at = now
-    delivery.last_status_code = answer.status_code
-    delivery.last_latency_ms = answer.latency_ms
-    delivery.last_error = answer.error
+    lease_until: datetime,
+) -> bool:
+    """The outcome of one try, written only while the row still holds this sender's lease (`lease_until`).
+    A delivery queued again while it was being sent (a replay) keeps its new turn: the try is counted, and
+    the replay still goes out. `delivery` is the row as read before the write, not changed here. Returns
+    whether the outcome was written."""
     code = answer.status_code
-    if requeued:
-        if code is not None and 200 <= code < 300:
-            await repository.mark_success(session, subscription.id, now)
-        return
+    attempts = delivery.attempts + 1
+    first_attempted_at = delivery.first_attempted_at or now
+    following: datetime | None = None
     if code is not None and 200 <= code < 300:
-        delivery.status = WebhookDeliveryStatus.delivered.value
-        delivery.next_attempt_at = None
-        delivery.finished_at = now
-        await repository.mark_success(session, subscription.id, now)
-        WEBHOOK_DELIVERY_ATTEMPTS.labels("delivered").inc()
-        return
-    if code == 410:
-        delivery.status = WebhookDeliveryStatus.gone.value
-        delivery.next_attempt_at = None
-        delivery.finished_at = now
-        WEBHOOK_DELIVERY_ATTEMPTS.labels("gone").inc()
+        outcome = "delivered"
+    elif code == 410:
+        outcome = "gone"
+    else:
+        following = retries.next_attempt(
+            first_attempted_at,
+            now,
+            attempts,
+            base=settings.webhook_backoff_base_seconds,
+            cap=settings.webhook_backoff_max_seconds,
+            retry_hours=settings.webhook_retry_hours,
+        )
+        refused = code is None and (answer.error or "").startswith("target refused")
+        outcome = "failed" if following is None else "refused" if refused else "retry"
+    status = {
+        "delivered": WebhookDeliveryStatus.delivered.value,
+        "gone": WebhookDeliveryStatus.gone.value,
+        "failed": WebhookDeliveryStatus.failed.value,
+    }.get(outcome, WebhookDeliveryStatus.pending.value)
+    held = await repository.record_try(
+        session,
+        delivery.id,
+        lease_until,
+        now,
+        status_code=code,
+        latency_ms=answer.latency_ms,
+        error=answer.error,
+        status=status,
+        next_attempt_at=following,
+        first_attempted_at=first_attempted_at,
+    )
+    if outcome == "delivered":
+        await repository.mark_success(session, subscription.id, now)  # the receiver took it, lease or not
+    if not held:
+        return False
+    WEBHOOK_DELIVERY_ATTEMPTS.labels(outcome).inc()
+    if outcome == "delivered":
+        return True
+    if outcome == "gone":
         stopped = await service.disable(
             session,
             subscription,
@@ -197,25 +219,8 @@ async def record(
         if stopped:
             WEBHOOK_SUBSCRIPTIONS_DISABLED.labels("gone").inc()
             logger.info("webhook unsubscribed by 410", extra={"subscription_id": str(subscription.id)})
-        return
+        return True
     failing_since = await repository.mark_failing(session, subscription.id, now)
-    following = retries.next_attempt(
-        delivery.first_attempted_at,
-        now,
-        delivery.attempts,
-        base=settings.webhook_backoff_base_seconds,
-        cap=settings.webhook_backoff_max_seconds,
-        retry_hours=settings.webhook_retry_hours,
-    )
-    if following is None:
-        delivery.status = WebhookDeliveryStatus.failed.value
-        delivery.next_attempt_at = None
-        delivery.finished_at = now
-        WEBHOOK_DELIVERY_ATTEMPTS.labels("failed").inc()
-    else:
-        delivery.next_attempt_at = following
-        refused = code is None and (answer.error or "").startswith("target refused")
-        WEBHOOK_DELIVERY_ATTEMPTS.labels("refused" if refused else "retry").inc()
     if failing_since is not None and retries.should_disable(
         failing_since, now, disable_after_days=settings.webhook_disable_after_days
     ):
@@ -230,3 +235,4 @@ async def record(
         if stopped:
             WEBHOOK_SUBSCRIPTIONS_DISABLED.labels("failing").inc()
             logger.warning("webhook disabled after failing", extra={"subscription_id": str(subscription.id)})
+    return True

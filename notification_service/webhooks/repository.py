@@ -67,6 +67,58 @@ async def claim_due(
     return claimed
 
 
+async def record_try(
+    session: AsyncSession,
+    delivery_id: uuid.UUID,
+    lease_until: datetime,
+    now: datetime,
+    *,
+    status_code: int | None,
+    latency_ms: int | None,
+    error: str | None,
+    status: str,
+    next_attempt_at: datetime | None,
+    first_attempted_at: datetime,
+) -> bool:
+    """One try of a leased delivery. Its outcome (`status`, `next_attempt_at`, ...) is written only while the
+    row still holds the sender's lease: pending, due at `lease_until`. A replay asked for meanwhile (or a
+    replica that took the row once the lease ran out, or the subscription's end) has moved it, and keeps it:
+    then only the try is counted. One conditional UPDATE, so on PostgreSQL a replay committing while this
+    waits for the row is seen (the condition is checked again on the newest row). True when it was held."""
+    tried = {
+        "attempts": WebhookDelivery.attempts + 1,
+        "last_attempted_at": now,
+        "last_status_code": status_code,
+        "last_latency_ms": latency_ms,
+        "last_error": error,
+    }
+    held = await session.execute(
+        sa.update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == WebhookDeliveryStatus.pending.value,
+            WebhookDelivery.next_attempt_at == lease_until,
+        )
+        .values(
+            **tried,
+            status=status,
+            next_attempt_at=next_attempt_at,
+            first_attempted_at=first_attempted_at,
+            finished_at=None if status == WebhookDeliveryStatus.pending.value else now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if affected_rows(held):
+        return True
+    await session.execute(
+        sa.update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id)
+        .values(**tried)
+        .execution_options(synchronize_session=False)
+    )
+    return False
+
+
 async def delivery_by_id(
     session: AsyncSession, subscription_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> WebhookDelivery | None:

@@ -3,6 +3,8 @@ the `standardwebhooks` package, as a district system would check them."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from datetime import timedelta
 from typing import Any
@@ -357,3 +359,53 @@ async def test_a_delivery_goes_out_when_its_event_is_committed_not_at_the_next_l
 
         await eventually(arrived, timeout=20)
         assert [event["type"] for event in verified(webhook_receiver, hook["secret"])] == ["ticket.created"]
+
+
+async def test_a_replay_asked_while_a_slow_receiver_holds_the_send_goes_out_again_and_ends_delivered(
+    webhook_system_factory: Any, webhook_receiver: WebhookReceiver
+) -> None:
+    """The sender records its outcome only while the row still holds its lease: a replay asked for during the
+    send is not overwritten by that send's 2xx, so the event goes out again and the row ends delivered."""
+    system = await webhook_system_factory(webhook_read_timeout_seconds=10.0)  # the held send must not time out
+    released = asyncio.Event()
+    original_take = webhook_receiver._take
+
+    async def hold_the_first_send(request: Any) -> Any:
+        first = not webhook_receiver.received
+        answer = await original_take(request)  # recorded as received at once
+        if first:  # ... and answered only once the replay is in (at most 5 s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(released.wait(), timeout=5)
+        return answer
+
+    webhook_receiver._take = hold_the_first_send  # type: ignore[method-assign]
+    await webhook_receiver.stop()
+    await webhook_receiver.start()
+    async with gateway(system) as http:
+        hook = await subscribe(http, webhook_receiver.url, event_types=["ticket.created"])
+        await raise_ticket(http)
+
+        async def sending() -> bool:
+            return len(webhook_receiver.received) == 1
+
+        await eventually(sending, timeout=20)
+        row = (await deliveries(http, hook["id"]))[0]
+        assert row["status"] == "pending" and row["attempts"] == 0  # under way: the receiver holds the request
+        replayed = await http.post(f"/api/v1/webhooks/{hook['id']}/deliveries/{row['id']}/replay", headers=ADMIN)
+        assert replayed.status_code == 202, replayed.text
+        released.set()  # the first send now gets its 204
+
+        async def again() -> bool:
+            return len(webhook_receiver.received) == 2
+
+        await eventually(again, timeout=20)
+        assert [headers["webhook-id"] for headers, _ in webhook_receiver.received] == [row["event_id"]] * 2
+        assert len(verified(webhook_receiver, hook["secret"])) == 2
+
+        async def delivered_after_the_second_send() -> bool:
+            found = (await deliveries(http, hook["id"]))[0]
+            return (found["status"], found["attempts"]) == ("delivered", 2)
+
+        await eventually(delivered_after_the_second_send, timeout=20)
+        await asyncio.sleep(0.3)  # several of the loop's looks (every 0.05 s): nothing more goes out
+        assert len(webhook_receiver.received) == 2
