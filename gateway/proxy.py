@@ -25,7 +25,7 @@ from shared.auth import TokenVerifier
 from shared.context import correlation_id_var, request_id_var
 from shared.errors import PROBLEM_CONTENT_TYPE, Problem, problem_body
 from shared.language import language_of, language_var
-from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.metrics import observe_request
 from shared.middleware import (
     CORRELATION_ID_HEADER,
     FORWARDED_FOR_HEADER,
@@ -39,6 +39,7 @@ from shared.middleware import (
     limit_body,
     new_request_id,
     valid_request_id,
+    within_declared_limit,
 )
 from shared.ratelimit import Decision, Limit, RateLimits, tightest
 
@@ -221,7 +222,10 @@ class GatewayProxy:
         language_token = language_var.set(language_of(scope["headers"]))  # the gateway's own problems too
         try:
             limit = body_limit(scope["method"], scope["path"], self.max_body)  # uploads take more
-            await limit_body(self._dispatch, scope, receive, send_with_ids, limit)
+            if within_declared_limit(scope, limit):  # no body, or a declared one within the limit
+                await self._dispatch(scope, receive, send_with_ids)
+            else:
+                await limit_body(self._dispatch, scope, receive, send_with_ids, limit)
         finally:
             request_id_var.reset(request_token)
             correlation_id_var.reset(correlation_token)
@@ -253,9 +257,7 @@ class GatewayProxy:
         try:
             status = await self._forward(service, scope, receive, send)
         finally:
-            method = scope["method"]
-            HTTP_REQUESTS.labels("gateway", method, prefix, str(status)).inc()
-            HTTP_LATENCY.labels("gateway", method, prefix).observe(time.perf_counter() - started)
+            observe_request("gateway", scope["method"], prefix, status, time.perf_counter() - started)
 
     async def _send_upstream(self, scope: Scope, receive: Receive, send: Send) -> None:
         service, headers, traceparent = scope.pop(FORWARDING)
@@ -301,7 +303,10 @@ class GatewayProxy:
 
         try:
             scope[FORWARDING] = (service, headers, traceparent)
-            await self._traced_upstream(scope, receive, tracking_send)
+            if tracing.tracing_enabled():
+                await self._traced_upstream(scope, receive, tracking_send)  # the gateway's server span
+            else:
+                await self._send_upstream(scope, receive, tracking_send)
             return status
         except BodyTooLarge:
             raise  # answered 413 by the edge's body limit

@@ -28,6 +28,9 @@ HOP_BY_HOP = frozenset(
         b"host",
     }
 )
+# Written by the gateway's own HTTP server on every answer: the service's copies would be sent twice.
+SERVER_WRITTEN = frozenset({b"date", b"server", b"x-doorstep-instance"})
+NOT_RELAYED = HOP_BY_HOP | SERVER_WRITTEN
 # Bodies up to this size are read whole before forwarding (cheaper); larger ones are streamed.
 BUFFER_LIMIT = 64 * 1024
 
@@ -153,6 +156,8 @@ class HttpUpstream:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
+        # Per request: the overall deadline is the forward's own (asyncio.timeout), so no total here.
+        self._request_timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout)
         self.pool_size = pool_size
         self._session: aiohttp.ClientSession | None = None
 
@@ -216,11 +221,13 @@ class HttpUpstream:
                     headers=forwarded,
                     data=data,
                     allow_redirects=False,
-                    timeout=aiohttp.ClientTimeout(total=None, connect=self.timeout.connect),
+                    timeout=self._request_timeout,
                 ) as response,
             ):
                 answer_headers = [
-                    (name.lower(), value) for name, value in response.raw_headers if name.lower() not in HOP_BY_HOP
+                    (lowered, value)
+                    for name, value in response.raw_headers
+                    if (lowered := name.lower()) not in NOT_RELAYED
                 ]
                 start = {"type": "http.response.start", "status": response.status, "headers": answer_headers}
                 if is_event_stream(answer_headers):

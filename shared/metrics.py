@@ -22,6 +22,25 @@ HTTP_LATENCY = Histogram(
     ["service", "method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+# The labelled series of each (service, method, route, status) seen, looked up once: `labels()` costs a
+# lock and a tuple per call, on every request.
+_REQUEST_SERIES: dict[tuple[str, str, str, int], tuple[Counter, Histogram]] = {}
+
+
+def observe_request(service: str, method: str, route: str, status: int, seconds: float) -> None:
+    """Counts one answered request and its duration (`route` a template, so the series stay bounded)."""
+    key = (service, method, route, status)
+    series = _REQUEST_SERIES.get(key)
+    if series is None:
+        series = (
+            HTTP_REQUESTS.labels(service, method, route, str(status)),
+            HTTP_LATENCY.labels(service, method, route),
+        )
+        _REQUEST_SERIES[key] = series
+    series[0].inc()
+    series[1].observe(seconds)
+
+
 EVENTS_PUBLISHED = Counter("doorstep_events_published_total", "Events the broker confirmed.", ["service", "type"])
 EVENTS_PUBLISH_FAILURES = Counter(
     "doorstep_events_publish_failures_total", "Publish attempts that failed and will be retried.", ["service", "type"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -21,7 +21,7 @@ from shared import tracing
 from shared.context import correlation_id_var, request_id_var, traceparent_var
 from shared.errors import PROBLEM_CONTENT_TYPE, problem_body
 from shared.language import language_of, language_var
-from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.metrics import observe_request
 
 logger = logging.getLogger("shared.middleware")
 
@@ -35,15 +35,23 @@ VIA_GATEWAY = "doorstep.via_gateway"
 UNMEASURED_PATHS = frozenset({"/livez", "/readyz", "/metrics"})
 
 
+_PRINTABLE_ID = re.compile(rb"[\x21-\x7e]{1,128}")
+
+
 def valid_request_id(value: bytes) -> str | None:
     # Taken from outside, so bounded and printable: it goes into logs and events.
-    if 0 < len(value) <= 128 and all(33 <= byte < 127 for byte in value):
+    if _PRINTABLE_ID.fullmatch(value):
         return value.decode("ascii")
     return None
 
 
 def new_request_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID in its usual text form, made without building a `uuid.UUID`."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def route_template(scope: Scope) -> str:
@@ -72,14 +80,43 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 class TrustedProxies:
-    """The networks whose X-Forwarded-For is believed (GATEWAY_TRUSTED_PROXIES, <SERVICE>_TRUSTED_PROXIES)."""
+    """The networks whose X-Forwarded-For is believed (GATEWAY_TRUSTED_PROXIES, <SERVICE>_TRUSTED_PROXIES).
+
+    Answers are remembered per address text (a service sees the same few peers on every request), up to
+    `REMEMBERED` addresses; then the memory starts afresh."""
+
+    REMEMBERED = 4096
 
     def __init__(self, networks: Iterable[str]) -> None:
         self.networks = tuple(ipaddress.ip_network(network, strict=False) for network in networks)
+        self._answers: dict[str, bool] = {}
 
     def trusts(self, address: str | None) -> bool:
-        parsed = _address(address) if address and self.networks else None
-        return parsed is not None and any(parsed in network for network in self.networks)
+        if not address or not self.networks:
+            return False
+        answer = self._answers.get(address)
+        if answer is None:
+            parsed = _address(address)
+            answer = parsed is not None and any(parsed in network for network in self.networks)
+            if len(self._answers) >= self.REMEMBERED:
+                self._answers.clear()
+            self._answers[address] = answer
+        return answer
+
+
+_NORMALISED: dict[str, str | None] = {}  # hop as written -> address text (None: malformed), bounded
+
+
+def _normalised(hop: str) -> str | None:
+    known = _NORMALISED.get(hop, False)
+    if known is not False:
+        return known  # type: ignore[return-value]  # str | None once stored
+    parsed = _address(hop)
+    text = str(parsed) if parsed is not None else None
+    if len(_NORMALISED) >= TrustedProxies.REMEMBERED:
+        _NORMALISED.clear()
+    _NORMALISED[hop] = text
+    return text
 
 
 def client_address(peer: str | None, forwarded_for: list[str], trusted: TrustedProxies) -> str:
@@ -91,10 +128,10 @@ def client_address(peer: str | None, forwarded_for: list[str], trusted: TrustedP
         return address
     hops = [hop for value in forwarded_for for hop in value.split(",") if hop.strip()]
     for hop in reversed(hops):
-        parsed = _address(hop)
-        if parsed is None:
+        normalised = _normalised(hop)
+        if normalised is None:
             return address
-        address = str(parsed)
+        address = normalised
         if not trusted.trusts(address):
             return address
     return address
@@ -132,6 +169,21 @@ def declared_length(scope: Scope) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+def within_declared_limit(scope: Scope, max_bytes: int) -> bool:
+    """True when the request's body cannot pass `max_bytes`: no body at all (neither Content-Length nor
+    Transfer-Encoding), or a Content-Length within the limit and no Transfer-Encoding (the HTTP server
+    reads no further than the declared length). Such a request needs no counting of its body."""
+    declared = None
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding":
+            return False
+        if name == b"content-length":
+            if declared is not None or not value.isdigit():
+                return False  # repeated or malformed: left to the counting path
+            declared = int(value)
+    return declared is None or declared <= max_bytes
 
 
 async def send_too_large(scope: Scope, send: Send, max_bytes: int) -> None:
@@ -247,17 +299,22 @@ class RequestContextMiddleware:
         return self.max_body_bytes
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Inside the server span (tracing on): the span is named after the route once it is known."""
+
         async def send_named(message: Message) -> None:
             if message["type"] == "http.response.start":  # routed by now: the span takes the route's name
                 route = route_template(scope)
                 tracing.name_server_span(scope, f"{scope['method']} {route}", route)
             await send(message)
 
+        await self._limited(scope, receive, send_named)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.body_limit(scope)
-        if limit is not None:
-            await limit_body(self.app, scope, receive, send_named, limit)
+        if limit is None or within_declared_limit(scope, limit):
+            await self.app(scope, receive, send)
         else:
-            await self.app(scope, receive, send_named)
+            await limit_body(self.app, scope, receive, send, limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -303,13 +360,14 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         method = scope["method"]
         try:
-            await self._traced(scope, receive, send_with_id)  # the server span, when tracing is on
+            if tracing.tracing_enabled():
+                await self._traced(scope, receive, send_with_id)  # the server span around the request
+            else:
+                await self._limited(scope, receive, send_with_id)
         finally:
             request_id_var.reset(request_token)
             correlation_id_var.reset(correlation_token)
             traceparent_var.reset(trace_token)
             language_var.reset(language_token)
             if scope["path"] not in UNMEASURED_PATHS:
-                route = route_template(scope)
-                HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-                HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
+                observe_request(self.service, method, route_template(scope), status, time.perf_counter() - started)

@@ -46,9 +46,12 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._header_timer: asyncio.TimerHandle | None = None
         self._arm_header_timer()
 
+    # One timer per connection, not one per request: each request's start only moves the deadline, and
+    # the timer, when it fires before the deadline, waits for the rest of it.
     def _arm_header_timer(self) -> None:
+        self._header_deadline = self.loop.time() + self.header_timeout_seconds
         if self._header_timer is None:
-            self._header_timer = self.loop.call_later(self.header_timeout_seconds, self._headers_too_slow)
+            self._header_timer = self.loop.call_at(self._header_deadline, self._headers_too_slow)
 
     def _disarm_header_timer(self) -> None:
         if self._header_timer is not None:
@@ -58,6 +61,9 @@ class GuardedHttpTools(HttpToolsProtocol):
     def _headers_too_slow(self) -> None:
         self._header_timer = None
         if not self._awaiting_headers or self.transport.is_closing():
+            return  # the next request's start arms it again
+        if self.loop.time() < self._header_deadline:  # armed for an earlier request: wait for this one's
+            self._header_timer = self.loop.call_at(self._header_deadline, self._headers_too_slow)
             return
         logger.info("request headers not complete in time; connection closed", extra={"client": self.client})
         self.transport.write(_refusal(b"408 Request Timeout"))
@@ -80,8 +86,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._arm_header_timer()
 
     def on_headers_complete(self) -> None:
-        self._awaiting_headers = False
-        self._disarm_header_timer()
+        self._awaiting_headers = False  # the timer, if it fires, finds nothing awaited
         super().on_headers_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -162,27 +167,10 @@ def require_free_port(host: str, port: int) -> None:
     bind(host, port).close()
 
 
-class _InstanceHeader:
-    def __init__(self, app: Any, instance: bytes) -> None:
-        self.app, self.instance = app, instance
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_instance(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (INSTANCE_HEADER, self.instance)]
-            await send(message)
-
-        await self.app(scope, receive, send_with_instance)
-
-
 def serve(app: Any, settings: CommonSettings, host: str, port: int) -> None:
     """Serve `app` on host:port; a busy port is refused with a clear message (`PortBusy`)."""
     sock = bind(host, port)
     instance = os.environ.get(INSTANCE_ENV)
-    if instance:
-        app = _InstanceHeader(app, instance.encode("latin-1"))
-    uvicorn.Server(config(app, settings, host, port)).run(sockets=[sock])
+    # uvicorn writes its default headers into every answer (its own 4xx/5xx too): no per-request layer.
+    headers = [(INSTANCE_HEADER.decode("latin-1"), instance)] if instance else []
+    uvicorn.Server(config(app, settings, host, port, headers=headers)).run(sockets=[sock])

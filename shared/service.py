@@ -37,6 +37,7 @@ from shared.middleware import BodyAllowance, RequestContextMiddleware
 from shared.migrations import database_revision, migration_state, upgrade
 from shared.operation_ids import route_operation_id
 from shared.periodic import PeriodicTask, started_tasks
+from shared.route_memo import remember_routes
 from shared.settings import ServiceSettings
 from shared.tracing import FASTAPI_TELEMETRY, configure_tracing
 
@@ -262,6 +263,7 @@ def create_app(
 
     if definition.configure_app is not None:
         definition.configure_app(app)
+    remember_routes(app)  # a path answered once is routed without the walk (shared/route_memo.py)
     return app
 
 

@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import TypeAdapter
 
 from catalog_service.access import manages_station_lists, require
 from catalog_service.service_lists import service
@@ -43,13 +44,17 @@ _CATEGORIES = [
 ]
 
 
+# The same answer for everyone, always: encoded once, as FastAPI would encode it, not on every request.
+_CATEGORIES_JSON = TypeAdapter(Page[ServiceCategoryRead]).dump_json(Page(items=_CATEGORIES, next_cursor=None))
+
+
 @router.get(
     "/service-categories",
     response_model=Page[ServiceCategoryRead],
     summary="The 7 standard service categories every station offers (whole: `next_cursor` is null)",
 )
-async def list_service_categories() -> Page[ServiceCategoryRead]:
-    return Page(items=_CATEGORIES, next_cursor=None)
+async def list_service_categories() -> Response:
+    return Response(_CATEGORIES_JSON, media_type="application/json")
 
 
 @router.get("/stations/{station_id}/service-list", response_model=ServiceListRead, summary="A station's service list")
