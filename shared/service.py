@@ -29,7 +29,7 @@ from shared.database import Database
 from shared.errors import install_problem_handlers, reject_unstorable_input
 from shared.events.bus import EventBus, InProcessBus
 from shared.events.inbox import EventConsumer
-from shared.events.outbox import OutboxRelay
+from shared.events.outbox import DedicatedOutboxRelay, OutboxRelay
 from shared.health import Check, health_router
 from shared.logging import configure_logging
 from shared.metrics import DLQ_DEPTH, metrics_router
@@ -42,6 +42,9 @@ from shared.settings import ServiceSettings
 from shared.tracing import FASTAPI_TELEMETRY, configure_tracing
 
 logger = logging.getLogger("shared.service")
+
+# How long a starting service waits for its relay's own broker connection (the service's bus just connected).
+RELAY_START_SECONDS = 10.0
 
 
 @dataclass
@@ -78,14 +81,7 @@ class ServiceRuntime:
         self.database = Database(settings.async_database_url, pool_size=settings.database_pool_size)
         self.owns_bus = bus is None
         self.bus: EventBus = bus if bus is not None else self._make_bus(settings)
-        self.relay = OutboxRelay(
-            self.database,
-            self.bus,
-            batch_size=settings.outbox_batch_size,
-            poll_seconds=settings.outbox_poll_seconds,
-            max_backoff_seconds=settings.outbox_max_backoff_seconds,
-            service=definition.name,
-        )
+        self.relay = self._make_relay(definition.name, settings)
         self.verifier = TokenVerifier(settings)
         # Idempotency-Key records outlive their window by at most an hour (shared/idempotency.py, which
         # imports this module: hence imported here).
@@ -99,8 +95,23 @@ class ServiceRuntime:
         # The service's own scrape-time gauges (`add_metrics_refresh`), read after the kernel's.
         self.metrics_refreshes: list[Callable[[], Awaitable[None]]] = []
 
+    def _make_relay(self, service: str, settings: ServiceSettings) -> OutboxRelay | DedicatedOutboxRelay:
+        options: dict[str, Any] = {
+            "batch_size": settings.outbox_batch_size,
+            "poll_seconds": settings.outbox_poll_seconds,
+            "max_backoff_seconds": settings.outbox_max_backoff_seconds,
+            "service": service,
+        }
+        if self.owns_bus and not settings.uses_in_process_bus and not self.database.is_sqlite:
+            # Its own thread, loop, connections and broker channel: requests cannot starve the events.
+            return DedicatedOutboxRelay(
+                self.database, lambda: self._make_bus(settings, connection_name="doorstep-relay"), **options
+            )
+        # The in-process bus (embedded mode, or one a test passes in) lives on the request loop.
+        return OutboxRelay(self.database, self.bus, **options)
+
     @staticmethod
-    def _make_bus(settings: ServiceSettings) -> EventBus:
+    def _make_bus(settings: ServiceSettings, *, connection_name: str = "doorstep") -> EventBus:
         if settings.uses_in_process_bus:
             return InProcessBus(
                 max_retries=settings.consumer_max_retries,
@@ -114,12 +125,15 @@ class ServiceRuntime:
             prefetch=settings.consumer_prefetch,
             max_retries=settings.consumer_max_retries,
             retry_delay_ms=settings.consumer_retry_delay_ms,
+            connection_name=connection_name,
         )
 
     async def start(self) -> None:
         if self.owns_bus:
             await self.bus.start()
         self.relay.start()
+        if isinstance(self.relay, DedicatedOutboxRelay) and not await self.relay.wait_started(RELAY_START_SECONDS):
+            logger.warning("outbox relay not running yet; readiness says so until it is")
         self.idempotency_purge.start()
         logger.info("service started", extra={"mode": self.settings.mode.value})
 

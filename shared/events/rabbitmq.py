@@ -81,8 +81,11 @@ class RabbitMQBus:
         max_retries: int = 5,
         retry_delay_ms: int = 2000,
         publish_timeout_seconds: float = 10.0,
+        connection_name: str = "doorstep",
     ) -> None:
         self.url = url
+        # Shown in the broker's management UI: the outbox relay's connection is `doorstep-relay`.
+        self.connection_name = connection_name
         self.topology = Topology(namespace)
         self.prefetch = prefetch
         self.max_retries = max_retries
@@ -103,7 +106,9 @@ class RabbitMQBus:
 
     async def start(self) -> None:
         self._stopping = False
-        self._connection = await aio_pika.connect_robust(self.url, client_properties={"connection_name": "doorstep"})
+        self._connection = await aio_pika.connect_robust(
+            self.url, client_properties={"connection_name": self.connection_name}
+        )
         self._publish_channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
         self._exchange = await self._declare_exchanges(self._publish_channel)
         for consumer in self._consumers:
