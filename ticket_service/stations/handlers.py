@@ -56,6 +56,9 @@ async def station_changed(session: AsyncSession, events: list[EventEnvelope]) ->
     known = await repository.stations_by_ids(session, [_required_id(event.data) for event in events])
     for event in events:
         _apply_station(session, known, event)
+    # The in-memory copies (stations/copies.py) reload at their next use; after the rows, to lock it briefly.
+    await session.flush()
+    await repository.bump_copies_version(session)
 
 
 def _apply_station(session: AsyncSession, known: dict[uuid.UUID, StationCopy], event: EventEnvelope) -> None:
@@ -138,6 +141,7 @@ async def staff_changed(session: AsyncSession, events: list[EventEnvelope]) -> N
             staff_id = str(upsert.row["id"])
             await reassignment.staff_changed(session, staff_id, removed=event.type == "staff.removed", now=event.time)
     await repository.upsert_staff_many(session, pending)
+    await repository.bump_copies_version(session)  # the in-memory copies (stations/copies.py) reload
 
 
 @consumer.on("department.created", "department.updated")

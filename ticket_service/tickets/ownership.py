@@ -16,6 +16,7 @@ from ticket_service.access import is_secretary_of, works_at
 from ticket_service.rota import service as rota
 from ticket_service.rota.duty import RECEPTION, DutyAnswer
 from ticket_service.stations import repository as stations
+from ticket_service.stations.copies import StationStaff
 from ticket_service.stations.models import StationCopy
 from ticket_service.tickets import repository
 from ticket_service.tickets.assignment import (
@@ -34,15 +35,25 @@ from ticket_service.tickets.models import Ticket
 
 
 async def first_inquiry(
-    session: AsyncSession, station: StationCopy, principal: Principal, now: datetime
+    session: AsyncSession,
+    station: StationCopy,
+    principal: Principal,
+    now: datetime,
+    *,
+    staff: StationStaff | None = None,
 ) -> tuple[Assignment, str]:
     """Rule 1, with the fall-backs that keep a ticket from ever being without an owner.
 
-    Returns the assignment and the reason code kept in the history.
+    Returns the assignment and the reason code kept in the history. `staff`: the station's staff as the
+    in-memory copies hold them (stations/copies.py), instead of reading the staff copies here.
     """
     receiver_id = principal.user_id if principal.has_role(*STATION_STAFF) else None
-    if await stations.has_staff_list(session, station):
-        staff_ids = {staff.id for staff in await stations.station_staff(session, station)}
+    has_staff_list = staff.has_list if staff is not None else await stations.has_staff_list(session, station)
+    if has_staff_list:
+        if staff is not None:
+            staff_ids = staff.ids
+        else:
+            staff_ids = {member.id for member in await stations.station_staff(session, station)}
         if receiver_id is not None and receiver_id in staff_ids:
             # The usual case at the desk: the receiver owns it, and the rota need not be read at all.
             nobody = DutyAnswer(role=RECEPTION, at=now, on_duty=(), next_start_at=None, next_on_duty=())
@@ -60,9 +71,13 @@ async def first_inquiry(
     except NoOwnerAvailable:
         pass
     # Nobody on or due on reception duty within the rota's horizon: the community's secretary owns it.
-    secretary = await stations.secretary_for(session, station)
-    if secretary is not None:
-        owner = Owner(OwnerKind.PERSON, secretary.id)
+    if staff is not None:
+        secretary_id = staff.secretary_id()
+    else:
+        secretary = await stations.secretary_for(session, station)
+        secretary_id = secretary.id if secretary is not None else None
+    if secretary_id is not None:
+        owner = Owner(OwnerKind.PERSON, secretary_id)
         return Assignment(owner, ResponsibilityLevel.BACKSTOP, AssignmentBasis.SECRETARY_CLAIMED), "nobody_on_duty"
     if principal.is_district_admin:
         # A station with no staff and no rota yet: the district administrator who raised it owns it.

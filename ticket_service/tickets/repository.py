@@ -9,12 +9,14 @@ from typing import Any, TypeVarTuple
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import class_mapper, make_transient_to_detached
+from sqlalchemy.sql import operators
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from shared.database import UTCDateTime
-from shared.pagination import Order, PageParameters, keyset_page
-from shared.sync import Changes, ChangesToken, changes_page
+from shared.database import UTCDateTime, table_of
+from shared.pagination import Order, PageParameters, decode_cursor, encode_cursor, keyset_page
+from shared.sync import Changes, ChangesToken, changes_page, touch
 from ticket_service.stations.models import StationCopy
 from ticket_service.tickets.lifecycle import OPEN_STATES
 from ticket_service.tickets.models import Ticket, TicketChange, VideoLinkSession
@@ -36,6 +38,49 @@ async def get_ticket(session: AsyncSession, ticket_id: uuid.UUID, *, for_update:
 async def changes(session: AsyncSession, ticket_id: uuid.UUID) -> list[TicketChange]:
     query = sa.select(TicketChange).where(TicketChange.ticket_id == ticket_id).order_by(TicketChange.seq)
     return list(await session.scalars(query))
+
+
+def _row_values(row: Ticket | TicketChange) -> dict[str, Any]:
+    """Every column's value of a new (transient) row: as set, else the column's Python default, which is
+    then set on the row too, so that it is fully loaded when it joins the session."""
+    values: dict[str, Any] = {}
+    for attribute in class_mapper(type(row)).column_attrs:
+        column = attribute.columns[0]
+        if attribute.key in row.__dict__:
+            value = row.__dict__[attribute.key]
+        else:
+            default = getattr(column, "default", None)
+            if default is None:
+                value = None
+            elif default.is_scalar:
+                value = default.arg
+            else:
+                value = default.arg(None)  # a callable default (new_id, utcnow, list), wrapped to take a context
+            setattr(row, attribute.key, value)
+        values[column.key] = value
+    return values
+
+
+_INSERT_TICKET = sa.insert(table_of(Ticket))
+# Many rows with RETURNING: sent as one multi-row INSERT ("insertmanyvalues"), compiled once and cached (an
+# `insert().values([...])` is compiled anew at every execution: SQLAlchemy does not cache multi-VALUES).
+_INSERT_CHANGES = sa.insert(table_of(TicketChange)).returning(table_of(TicketChange).c.id)
+
+
+async def insert_ticket(session: AsyncSession, ticket: Ticket, changes: Sequence[TicketChange]) -> None:
+    """A new ticket and its first history rows, with two Core inserts (the history in one multi-row insert)
+    and no unit of work. The ticket then joins the session as a loaded, unchanged row (version 1): later
+    changes in this transaction are ordinary versioned ORM updates. The history rows stay outside the
+    session (the history is read from the table). The offline sync stamps the ticket at commit (touch)."""
+    ticket_row = _row_values(ticket)
+    change_rows = [_row_values(change) for change in changes]
+    connection = await session.connection()
+    await connection.execute(_INSERT_TICKET, ticket_row)
+    if change_rows:
+        await connection.execute(_INSERT_CHANGES, change_rows)
+    make_transient_to_detached(ticket)
+    session.add(ticket)
+    touch(session, Ticket, [ticket.id])
 
 
 async def video_links(session: AsyncSession, ticket_id: uuid.UUID) -> list[VideoLinkSession]:
@@ -187,6 +232,98 @@ async def page_tickets(
         query = query.where(scope)
     order = _sort_orders()[sort]
     return await keyset_page(session, filtered(query, filters, now), Ticket.id, parameters, order=order, sort=sort)
+
+
+# What a list item shows (TicketRead, masked): a list reads these columns and no others (no ORM entities).
+LIST_COLUMNS = tuple(
+    Ticket.__table__.c[name]
+    for name in (
+        "id", "station_id", "community_id", "subdistrict_id", "channel", "service_category", "service_item",
+        "description", "resident_id", "resident_name", "resident_phone", "location_address", "latitude",
+        "longitude", "media_urls", "status", "owner_id", "owner_kind", "responsibility_level", "received_by",
+        "completed_by", "handled_by", "created_at", "updated_at", "accepted_at", "resolved_at", "closed_at",
+        "waits_until", "acceptance_due_at", "resolution_due_at", "acceptance_working_minutes",
+        "resolution_working_minutes", "sla_breached_at", "priority", "external_due_at", "due_at", "due_at_source",
+        "sla_accept_minutes", "sla_resolve_minutes", "onsite_office_status", "onsite_outcome", "result_text",
+        "personal_data_removed_at", "transferred_from_station_id", "duplicate_of_id", "duplicate_ids",
+        "backstop_requested_at", "backstop_requested_by",
+    )
+)  # fmt: skip
+
+
+def _scope_branches(scope: sa.ColumnElement[bool] | None) -> list[sa.ColumnElement[bool] | None]:
+    """A scope's alternatives (`a OR b OR c`: a department's own, its subdistrict's, its person's), each
+    walked on its own index; a single condition (or none: district admins) is one branch."""
+    if isinstance(scope, sa.BooleanClauseList) and scope.operator is operators.or_:
+        return list(scope.clauses)
+    return [scope]
+
+
+async def page_ticket_rows(
+    session: AsyncSession,
+    parameters: PageParameters,
+    scope: sa.ColumnElement[bool] | None,
+    filters: TicketFilters,
+    now: datetime,
+    sort: str = "-created",
+) -> tuple[list[sa.Row[Any]], str | None]:
+    """One page of a ticket list as plain rows of LIST_COLUMNS, keyset-paged in `sort` (the cursor is
+    `keyset_page`'s: the sort's values and the id).
+
+    Two steps, so that each is an index walk that stops after the page: the page's keys (sort values and
+    id) per branch of the caller's scope, each branch ordered and limited on its own (`ORDER BY id DESC
+    LIMIT 51` on the scope's `(scope, id)` index, an index-only scan; the subdistrict's overdue tickets on
+    the partial index of open tickets), merged and cut to the page; then the page's 51 rows by primary key.
+    A scope's OR in one query would read every matching row of every branch and sort them."""
+    order = list(_sort_orders()[sort])
+    descending = order[0][1]
+    expressions = [expression for expression, _ in order]
+    if expressions[-1] is not Ticket.id:
+        expressions.append(Ticket.id)  # the id breaks ties, in the primary direction
+    after: sa.ColumnElement[bool] | None = None
+    if parameters.cursor is not None:
+        kinds: list[type] = [uuid.UUID if expression is Ticket.id else datetime for expression in expressions]
+        values = decode_cursor(parameters.cursor, sort, kinds)
+        mine = sa.tuple_(*expressions)
+        theirs = sa.tuple_(
+            *(sa.literal(value, expression.type) for expression, value in zip(expressions, values, strict=True))
+        )
+        after = mine < theirs if descending else mine > theirs
+    labels = [f"sort_key_{index}" for index in range(len(expressions))]
+
+    def ordered(columns: Sequence[Any]) -> list[Any]:
+        return [column.desc() if descending else column.asc() for column in columns]
+
+    parts = []
+    for branch in _scope_branches(scope):
+        part = sa.select(*(expression.label(label) for expression, label in zip(expressions, labels, strict=True)))
+        if branch is not None:
+            part = part.where(branch)
+        if after is not None:
+            part = part.where(after)
+        part = filtered(part, filters, now).order_by(*ordered(expressions)).limit(parameters.limit + 1)
+        parts.append(part)
+    if len(parts) == 1:
+        keys = parts[0].subquery("page_keys")
+    else:
+        # Each branch's page wrapped (SQLite takes no parenthesised LIMIT in a UNION); UNION drops a ticket
+        # two branches found.
+        merged = sa.union(*(sa.select(part.subquery(f"branch_{index}")) for index, part in enumerate(parts)))
+        union = merged.subquery("branches")
+        key_columns = [union.c[label] for label in labels]
+        keys = sa.select(*key_columns).order_by(*ordered(key_columns)).limit(parameters.limit + 1).subquery("page_keys")
+    sort_keys = [keys.c[label] for label in labels]
+    query = (
+        sa.select(*LIST_COLUMNS, *sort_keys)
+        .join_from(Ticket.__table__, keys, Ticket.__table__.c.id == sort_keys[-1])
+        .order_by(*ordered(sort_keys))
+    )
+    rows = list((await session.execute(query)).all())
+    next_cursor = None
+    if len(rows) > parameters.limit:
+        rows = rows[: parameters.limit]
+        next_cursor = encode_cursor(sort, [rows[-1]._mapping[label] for label in labels])
+    return rows, next_cursor
 
 
 async def ticket_changes(

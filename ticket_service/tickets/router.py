@@ -24,7 +24,8 @@ from ticket_service.privacy.masking import masked_contact
 from ticket_service.sla_policies.rules import Priority
 from ticket_service.tickets import repository, service
 from ticket_service.tickets.lifecycle import ResponsibilityLevel, TicketState
-from ticket_service.tickets.models import Ticket
+from ticket_service.tickets.list_items import list_item
+from ticket_service.tickets.models import Ticket, TicketChange
 from ticket_service.tickets.schemas import (
     BackstopRequest,
     ChangeRead,
@@ -72,8 +73,16 @@ Policy = Annotated[SlaPolicy, Depends(sla_policy)]
 
 
 async def detail(
-    session: AsyncSession, ticket: Ticket, now: datetime, principal: Principal, request: Request, *, new: bool = False
+    session: AsyncSession,
+    ticket: Ticket,
+    now: datetime,
+    principal: Principal,
+    request: Request,
+    *,
+    new: bool = False,
+    history: list[TicketChange] | None = None,
 ) -> TicketDetail:
+    """`history`: the ticket's history rows when the caller has them all (a new ticket's), else read."""
     await session.flush()  # the sessions do not autoflush: the history shown includes this request's changes
     declare_version(ticket.version)  # the ETag: this version, and the digest of the bytes this reader gets
     # The resident's contact and every free text in full only for whoever handles the matter, and then
@@ -84,7 +93,7 @@ async def detail(
         principal,
         now,
         privacy.endpoint_of(request),
-        changes=await repository.changes(session, ticket.id),
+        changes=history if history is not None else await repository.changes(session, ticket.id),
         video_links=[] if new else await repository.video_links(session, ticket.id),  # a new ticket has none yet
     )
     assert view.ticket is not None
@@ -114,8 +123,8 @@ async def create_ticket(
     now: Now,
     policy: Policy,
 ) -> TicketDetail:
-    ticket = await service.create_ticket(session, data, principal, now, policy)
-    return await detail(session, ticket, now, principal, request, new=True)
+    raised = await service.raise_ticket(session, data, principal, now, policy)
+    return await detail(session, raised.ticket, now, principal, request, new=True, history=raised.changes)
 
 
 async def _filters(
@@ -214,8 +223,8 @@ async def list_tickets(
             tombstones=found.tombstones,
             changes=found.token,
         )
-    items, next_cursor = await repository.page_tickets(session, page, scope, filters, now, sort.value)
-    return SyncPage(items=[privacy.masked_read(item) for item in items], next_cursor=next_cursor)
+    rows, next_cursor = await repository.page_ticket_rows(session, page, scope, filters, now, sort.value)
+    return SyncPage(items=[list_item(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get(

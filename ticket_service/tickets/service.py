@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ from ticket_service.handovers.rules import backstop_request_settled
 from ticket_service.privacy.masking import masked_text, ticket_names
 from ticket_service.replies.rules import TextRefused, clean_text
 from ticket_service.sla_policies import service as sla_policies
+from ticket_service.stations import copies
 from ticket_service.stations import repository as stations
 from ticket_service.stations.calendars import calendar_for
 from ticket_service.stations.models import StationCopy
@@ -91,11 +93,27 @@ def record(
     reason: str,
     note: str | None = None,
 ) -> TicketChange:
+    change = new_change(ticket, kind, from_value, to_value, actor_id, at, reason, note)
+    session.add(change)
+    return change
+
+
+def new_change(
+    ticket: Ticket,
+    kind: str,
+    from_value: str | None,
+    to_value: str | None,
+    actor_id: str | None,
+    at: datetime,
+    reason: str,
+    note: str | None = None,
+) -> TicketChange:
+    """The ticket's next history row (not yet in any session: ``record`` adds it)."""
     ticket.change_count = (ticket.change_count or 0) + 1
     # Every recorded change is an update (the list's `sort=updated`).
     if ticket.updated_at is None or at > ticket.updated_at:
         ticket.updated_at = at
-    change = TicketChange(
+    return TicketChange(
         ticket_id=ticket.id,
         seq=ticket.change_count,
         kind=kind,
@@ -106,8 +124,6 @@ def record(
         reason=reason,
         note=note,
     )
-    session.add(change)
-    return change
 
 
 def _add_handler(ticket: Ticket, person_id: str | None) -> None:
@@ -193,23 +209,9 @@ async def set_owner(
     new_level = level or assignment.level
     old_level = ticket.responsibility_level
     previous_owner = ticket.owner_id
-    owner_changed = (assignment.owner_id, assignment.owner.kind.value) != (ticket.owner_id, ticket.owner_kind)
-    if owner_changed:
-        record(session, ticket, "owner", ticket.owner_id, assignment.owner_id, actor_id, at, reason, note)
-        ticket.owner_id = assignment.owner_id
-        ticket.owner_kind = assignment.owner.kind.value
-        if assignment.owner.kind.value == "person":
-            _add_handler(ticket, assignment.owner_id)
-    if new_level.value != old_level:
-        record(session, ticket, "level", old_level, new_level.value, actor_id, at, reason, note)
-        ticket.responsibility_level = new_level.value
-    if ticket.backstop_requested_at is not None and backstop_request_settled(
-        requested_by=ticket.backstop_requested_by, owner_id=ticket.owner_id, level=ticket.responsibility_level
-    ):
-        # The owner's request for the backstop (handovers) is settled: the ticket left them or reached it.
-        record(session, ticket, "backstop_request", "requested", "settled", actor_id, at, reason)
-        ticket.backstop_requested_at = ticket.backstop_requested_by = None
-    ticket.updated_at = at
+    moved = move_owner(ticket, assignment, actor_id, at, reason, note, level=level)
+    session.add_all(moved)
+    owner_changed = any(change.kind == "owner" for change in moved)
     if not publish:
         return
     if owner_changed or new_level.value != old_level:
@@ -228,6 +230,41 @@ async def set_owner(
             },
             subject=str(ticket.id),
         )
+
+
+def move_owner(
+    ticket: Ticket,
+    assignment: Assignment,
+    actor_id: str | None,
+    at: datetime,
+    reason: str,
+    note: str | None = None,
+    *,
+    level: ResponsibilityLevel | None = None,
+) -> list[TicketChange]:
+    """`set_owner`'s change of the ticket itself: owner and level, and the history rows that say so (returned,
+    in order, for the caller to write)."""
+    new_level = level or assignment.level
+    old_level = ticket.responsibility_level
+    changes: list[TicketChange] = []
+    owner_changed = (assignment.owner_id, assignment.owner.kind.value) != (ticket.owner_id, ticket.owner_kind)
+    if owner_changed:
+        changes.append(new_change(ticket, "owner", ticket.owner_id, assignment.owner_id, actor_id, at, reason, note))
+        ticket.owner_id = assignment.owner_id
+        ticket.owner_kind = assignment.owner.kind.value
+        if assignment.owner.kind.value == "person":
+            _add_handler(ticket, assignment.owner_id)
+    if new_level.value != old_level:
+        changes.append(new_change(ticket, "level", old_level, new_level.value, actor_id, at, reason, note))
+        ticket.responsibility_level = new_level.value
+    if ticket.backstop_requested_at is not None and backstop_request_settled(
+        requested_by=ticket.backstop_requested_by, owner_id=ticket.owner_id, level=ticket.responsibility_level
+    ):
+        # The owner's request for the backstop (handovers) is settled: the ticket left them or reached it.
+        changes.append(new_change(ticket, "backstop_request", "requested", "settled", actor_id, at, reason))
+        ticket.backstop_requested_at = ticket.backstop_requested_by = None
+    ticket.updated_at = at
+    return changes
 
 
 # --- SLA ---------------------------------------------------------------------------------------------
@@ -411,6 +448,12 @@ def _current_owner(ticket: Ticket) -> Owner:
 # --- intake ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RaisedTicket:
+    ticket: Ticket
+    changes: list[TicketChange]  # its history rows as written, in `seq` order (the answer needs no read-back)
+
+
 async def create_ticket(
     session: AsyncSession,
     data: TicketCreate,
@@ -422,11 +465,30 @@ async def create_ticket(
     ticket_id: uuid.UUID | None = None,
 ) -> Ticket:
     """Raises a ticket (rule 1 picks its owner). Retries are made safe by the route's Idempotency-Key."""
+    raised = await raise_ticket(session, data, principal, now, policy, created_by=created_by, ticket_id=ticket_id)
+    return raised.ticket
+
+
+async def raise_ticket(
+    session: AsyncSession,
+    data: TicketCreate,
+    principal: Principal,
+    now: datetime,
+    policy: SlaPolicy,
+    *,
+    created_by: str | None = None,
+    ticket_id: uuid.UUID | None = None,
+) -> RaisedTicket:
+    """`create_ticket`, with the history it wrote. The station and its staff come from the in-memory copies
+    (stations/copies.py); the ticket and its history are written with two Core inserts, no unit of work,
+    and the ticket then joins the session as a loaded row, so later changes in this transaction are
+    ordinary (versioned) ORM updates."""
     caller = created_by or principal.user_id
 
-    station = await stations.get_station(session, data.station_id)
-    if station is None:
+    entry = await copies.station_entry(session, data.station_id)
+    if entry is None:
         raise Unprocessable("No such station.", field="station_id", code="unknown_station")
+    station = entry.station
     if not (
         works_at(principal, station) or principal.has_role(Role.resident, Role.integration_client, Role.district_admin)
     ):
@@ -450,10 +512,10 @@ async def create_ticket(
             field=missing,
             code="resident_contact_incomplete",
         )
-    assignment, reason = await ownership.first_inquiry(session, station, principal, now)
+    assignment, reason = await ownership.first_inquiry(session, station, principal, now, staff=entry.staff)
     # The SLA policy of the category and priority (sla_policies), kept on the ticket with its budgets.
     budgets = await sla_policies.budgets_for(session, category, data.priority, policy)
-    calendar = calendar_for(station)
+    calendar = entry.calendar
     opens_at = None if calendar.is_open(now) else calendar.next_opening(now)
     ticket = Ticket(
         id=ticket_id or new_id(),
@@ -488,12 +550,13 @@ async def create_ticket(
         sla_resolve_minutes=budgets.resolve_minutes,
         external_due_at=_utc(data.external_due_at),
     )
-    session.add(ticket)  # flushed with its history rows below: one round of inserts, ticket first (foreign key)
-    record(
-        session, ticket, "state", None, TicketState.NEW.value, principal.user_id, now, f"created_{data.channel.value}"
-    )
+    changes = [
+        new_change(
+            ticket, "state", None, TicketState.NEW.value, principal.user_id, now, f"created_{data.channel.value}"
+        )
+    ]
     # The ticket is born with its owner: ticket.created carries it, then ticket.assigned says why.
-    await set_owner(session, ticket, station, assignment, principal.user_id, now, reason, publish=False)
+    changes += move_owner(ticket, assignment, principal.user_id, now, reason)
     await outbox.add(
         session,
         TICKET_CREATED,
@@ -504,7 +567,8 @@ async def create_ticket(
     metrics.count_raised(session, ticket.subdistrict_id)
     # A new ticket has no state change after its birth yet: its clocks start from created_at.
     await refresh_sla(session, ticket, station, policy, now, changes=[])
-    return ticket
+    await repository.insert_ticket(session, ticket, changes)
+    return RaisedTicket(ticket, changes)
 
 
 def _category_and_item(data: TicketCreate) -> tuple[str, str | None]:
