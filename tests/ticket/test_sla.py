@@ -10,7 +10,7 @@ import httpx
 from shared.service import run_migrations_sync
 from shared.settings import Mode
 from tests.conftest import eventually, running
-from tests.ticket.conftest import MONDAY_0900, Clock, events, local, open_station, raise_ticket
+from tests.ticket.conftest import MONDAY_0900, Clock, events, local, open_station, publish, raise_ticket
 from ticket_service.app import create_app, definition
 from ticket_service.settings import TicketSettings
 
@@ -117,6 +117,34 @@ async def test_without_a_skilled_social_worker_a_breach_goes_straight_to_the_sec
     assert await ticket_app.state.sla_checker.run_once(local(2026, 9, 14, 9, 31)) == 1
     after = await _get(http, station, ticket["id"])
     assert (after["responsibility_level"], after["owner_id"]) == ("backstop", station.secretary)
+
+
+async def test_with_no_secretary_a_breach_stays_with_its_owner_and_holds_up_no_other_ticket(http, station, ticket_app):
+    other = await open_station(ticket_app, name="梅园居委会")
+    stranded = await raise_ticket(http, station, service_category="health")  # nobody has the health skill
+    moved = await raise_ticket(http, other, service_category="health")
+    # The station's community loses its secretary: nobody is left to take a ticket at backstop.
+    await publish(
+        ticket_app,
+        "staff.updated",
+        {
+            "id": station.secretary,
+            "name": "secretary-left",
+            "role": "secretary",
+            "station_id": station.id,
+            "community_id": station.community_id,
+            "subdistrict_id": station.subdistrict_id,
+            "department_id": None,
+            "service_categories": [],
+            "active": False,
+        },
+    )
+    await ticket_app.state.sla_checker.run_once(local(2026, 9, 14, 9, 31))
+    kept = await _get(http, station, stranded["id"])
+    assert (kept["responsibility_level"], kept["owner_id"]) == ("backstop", stranded["owner_id"])
+    # The same pass escalated the other station's ticket: one ownerless ticket does not stall the batch.
+    escalated = await _get(http, other, moved["id"])
+    assert (escalated["responsibility_level"], escalated["owner_id"]) == ("backstop", other.secretary)
 
 
 async def test_ticket_closed_carries_the_agreed_contract(http, station, ticket_app, clock):

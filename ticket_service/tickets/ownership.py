@@ -186,5 +186,5 @@ async def escalation_owner(
             to_level = ResponsibilityLevel.BACKSTOP
     try:
         return await backstop(session, ticket, station, None, now, escalated=True), to_level
-    except Unprocessable:
+    except (NoOwnerAvailable, Unprocessable):  # no secretary: the rule's own error, not an HTTP problem
         return None, to_level
