@@ -102,7 +102,12 @@ class ServiceRuntime:
             "max_backoff_seconds": settings.outbox_max_backoff_seconds,
             "service": service,
         }
-        if self.owns_bus and not settings.uses_in_process_bus and not self.database.is_sqlite:
+        if (
+            settings.outbox_relay_thread
+            and self.owns_bus
+            and not settings.uses_in_process_bus
+            and not self.database.is_sqlite
+        ):
             # Its own thread, loop, connections and broker channel: requests cannot starve the events.
             return DedicatedOutboxRelay(
                 self.database, lambda: self._make_bus(settings, connection_name="doorstep-relay"), **options

@@ -105,6 +105,10 @@ class ServiceSettings(CommonSettings):
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_batch_size: int = Field(default=100, ge=1)
     outbox_max_backoff_seconds: float = Field(default=60.0, gt=0)
+    # With a broker: the relay on a thread of its own (own loop, pool and broker connection), which a busy
+    # request loop cannot starve. Off by default: measured, the thread's share of the GIL cost the request
+    # loop far more than the relay gained (README "Performance"); the relay's own process is the next step.
+    outbox_relay_thread: bool = False
     # A service's callers are the gateway's keep-alive pool, which drops idle connections after 30 s:
     # closing later than that avoids the race of a pooled connection closed just as it is reused.
     http_keep_alive_seconds: int = Field(default=75, ge=1)

@@ -173,18 +173,26 @@ def _stamp(session: Session) -> None:
     if pending is None or not (pending.rows or pending.tombstones):
         return
     counter = pending.tables.counter
-    # The counter row stays locked until this commit: numbers are handed out in commit order.
-    sequence = session.execute(
-        counter.update().where(counter.c.name == COUNTER).values(value=counter.c.value + 1).returning(counter.c.value)
-    ).scalar_one()
-    for table, ids in pending.rows.items():
-        key = next(iter(table.primary_key.columns))
-        # Columns with an `onupdate` (updated_at) keep their value: stamping is not a change of the row.
-        kept = {column.name: column for column in table.columns if column.onupdate is not None}
-        listed = list(ids)
-        for start in range(0, len(listed), _IN_CHUNK):
-            chunk = listed[start : start + _IN_CHUNK]
-            session.execute(table.update().where(key.in_(chunk)).values(change_sequence=sequence, **kept))
+    # The counter row stays locked until this commit: numbers are handed out in commit order. Every writer
+    # queues for that lock, so it is taken by the commit's last statement before COMMIT itself.
+    next_number = counter.update().where(counter.c.name == COUNTER).values(value=counter.c.value + 1)
+    stamps = [
+        (table, list(ids)[start : start + _IN_CHUNK])
+        for table, ids in pending.rows.items()
+        for start in range(0, len(ids), _IN_CHUNK)
+    ]
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement: the number and the rows stamped with it (data-modifying CTEs run whole).
+        taken = next_number.returning(counter.c.value).cte("next_change")
+        statement = sa.select(taken.c.value)
+        number = sa.select(taken.c.value).scalar_subquery()
+        for index, (table, chunk) in enumerate(stamps):
+            statement = statement.add_cte(_stamp_rows(table, chunk, number).cte(f"stamped_{index}"))
+        sequence = session.execute(statement).scalar_one()
+    else:  # SQLite has no UPDATE in WITH; it also has one writer at a time
+        sequence = session.execute(next_number.returning(counter.c.value)).scalar_one()
+        for table, chunk in stamps:
+            session.execute(_stamp_rows(table, chunk, sequence))
     if pending.tombstones:
         now = utcnow()
         session.execute(
@@ -194,6 +202,13 @@ def _stamp(session: Session) -> None:
                 for tombstone in pending.tombstones
             ],
         )
+
+
+def _stamp_rows(table: sa.Table, ids: list[Any], sequence: Any) -> sa.Update:
+    key = next(iter(table.primary_key.columns))
+    # Columns with an `onupdate` (updated_at) keep their value: stamping is not a change of the row.
+    kept = {column.name: column for column in table.columns if column.onupdate is not None}
+    return table.update().where(key.in_(ids)).values(change_sequence=sequence, **kept)
 
 
 @event.listens_for(Session, "after_rollback")

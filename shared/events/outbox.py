@@ -11,9 +11,10 @@ with 16 writers of one-row transactions: 3,100-3,400 commits/s, p99 13 ms withou
 within a poll. The relay still LISTENs on `outbox` on PostgreSQL, so a process that writes rows
 outside a service (a repair script, a restore) can wake every relay with `NOTIFY outbox`.
 
-With a broker, `DedicatedOutboxRelay` runs the relay on its own thread, event loop, database pool and
-broker connection, so a request loop busy to the brim cannot delay the events; the embedded mode keeps
-`OutboxRelay` on the request loop, where its in-process bus lives.
+`DedicatedOutboxRelay` runs the relay on its own thread, event loop, database pool and broker connection,
+so a request loop busy to the brim cannot delay the events. It is a setting (`outbox_relay_thread`), off by
+default: through the GIL it cost the request loop more than it gained (shared/README.md has the figures).
+`OutboxRelay` runs on the request loop, where the embedded mode's in-process bus lives too.
 """
 
 from __future__ import annotations
@@ -89,7 +90,9 @@ class Outbox:
         return envelope
 
 
-@event.listens_for(Session, "before_commit")
+# First of the commit's hooks (insert=True): the offline sync's stamp (shared/sync.py) takes its counter
+# row's lock at commit, and every statement after it keeps that lock, which all writers queue for.
+@event.listens_for(Session, "before_commit", insert=True)
 def _write_pending_rows(session: Session) -> None:
     # Releasing a savepoint fires this event too: only the outermost commit writes the buffered rows.
     if session.in_nested_transaction():
@@ -270,6 +273,7 @@ class OutboxRelay:
                 .where(outbox_message.c.published_at.is_(None), outbox_message.c.next_attempt_at <= now)
                 .order_by(outbox_message.c.created_at, outbox_message.c.id)
                 .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
             )
             rows = (await session.execute(query)).all()
             if not rows:
