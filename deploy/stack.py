@@ -8,6 +8,12 @@ PostgreSQL (one database per service) and RabbitMQ from environment URLs.
 The services and their ports: catalog 8001, ticket 8002, deliberation 8003, evaluation 8004, notification
 8005 (webhooks, the worker's feed, push, residents' SMS); the gateway on 8000 routes to all five.
 
+    python deploy/stack.py up --replicas 2   # two processes of each service and of the gateway
+
+With `--replicas N` (N > 1) every service and the gateway run as N processes, replica i on the group's
+port + 1000 × i (ticket: 9002, 10002, ...), and a round-robin TCP balancer (deploy/balancer.py) takes the
+group's own port: the gateway's upstreams and the services' calls to each other go through the balancers.
+
 Environment: DOORSTEP_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432), DOORSTEP_BROKER_URL
 (default amqp://guest:guest@127.0.0.1:5672/), DOORSTEP_REDIS_URL (default redis://127.0.0.1:6379/0: the
 rate-limit counters; `up` starts a local redis-server when nothing answers there, installing Debian's
@@ -53,17 +59,57 @@ class Stack:
     ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
     state_directory: Path = ROOT / "var" / "stack"
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # By process name: a group's name ("ticket", "gateway") with one replica; with more, "ticket-1",
+    # "ticket-2", ... and "ticket-balancer" (`replica_names`, `balancer_name`).
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # One nonce per process started: each echoes its own (shared/server.py), so a readiness answer from
     # another system on the same port is never taken for ours.
     instances: dict[str, str] = field(default_factory=dict)
+    # Processes per group (each service, the gateway). Above 1, a balancer takes the group's port (`ports`,
+    # `gateway_port`) and each replica listens on its own: `replica_ports[group]`, else port + 1000 × i.
+    replicas: int = 1
+    replica_ports: dict[str, list[int]] = field(default_factory=dict)
+    # How long `up` waits for each group to answer (a busy 2-core machine starting a dozen processes is slow).
+    ready_timeout: float = 60.0
+
+    def groups(self) -> list[str]:
+        return [*self.ports, "gateway"]
+
+    def replica_names(self, group: str) -> list[str]:
+        """The group's processes serving requests: the group itself with one replica, else group-1 ... group-N."""
+        if self.replicas == 1:
+            return [group]
+        return [f"{group}-{number}" for number in range(1, self.replicas + 1)]
+
+    @staticmethod
+    def balancer_name(group: str) -> str:
+        return f"{group}-balancer"
+
+    @staticmethod
+    def group_of(name: str) -> str:
+        base, _, suffix = name.rpartition("-")
+        return base if base and (suffix.isdigit() or suffix == "balancer") else name
+
+    def port(self, name: str) -> int:
+        """The port of a group (its balancer's, or its one process's), of a replica or of a balancer."""
+        group = self.group_of(name)
+        public = self.gateway_port if group == "gateway" else self.ports[group]
+        if name in (group, self.balancer_name(group)):
+            return public
+        number = int(name.rpartition("-")[2])
+        if group in self.replica_ports:
+            return self.replica_ports[group][number - 1]
+        return public + 1000 * number
 
     def database_name(self, service: str) -> str:
         return f"{self.database_prefix}_{service}"
 
     def environment(self, service: str) -> dict[str, str]:
+        """A group's environment; with one replica it carries the process's nonce (`start` gives each of
+        several replicas its own instead)."""
         environment = {**os.environ, "PYTHONPATH": str(ROOT), **self.extra_environment}
-        environment[INSTANCE_ENV] = self.instances.setdefault(service, uuid.uuid4().hex)
+        if self.replicas == 1:
+            environment[INSTANCE_ENV] = self.instances.setdefault(service, uuid.uuid4().hex)
         if service == "gateway":
             environment["GATEWAY_MODE"] = "distributed"
             environment["GATEWAY_RATE_LIMIT_REDIS_URL"] = self.redis_url
@@ -125,29 +171,56 @@ class Stack:
                 await channel.exchange_delete(f"{self.namespace}.{exchange}")
 
     def migrate(self) -> None:
-        for service in self.ports:
-            subprocess.run(
-                [sys.executable, "-m", f"{service}_service", "migrate"],
-                env=self.environment(service),
-                cwd=ROOT,
-                check=True,
+        """Migrates every service's database, side by side (each has its own)."""
+        running = {
+            service: subprocess.Popen(
+                [sys.executable, "-m", f"{service}_service", "migrate"], env=self.environment(service), cwd=ROOT
             )
+            for service in self.ports
+        }
+        failed = [service for service, process in running.items() if process.wait() != 0]
+        if failed:
+            raise subprocess.CalledProcessError(running[failed[0]].returncode, f"{failed[0]}_service migrate")
 
     def start(self, name: str) -> None:
+        """Starts a group (with several replicas: each of them, then its balancer), a replica or a balancer."""
+        group = self.group_of(name)
+        if name == group and self.replicas > 1:
+            for replica in self.replica_names(group):
+                self.start(replica)
+            self.start(self.balancer_name(group))
+            return
+        if name == self.balancer_name(group):
+            backends = [f"--backend=127.0.0.1:{self.port(replica)}" for replica in self.replica_names(group)]
+            command = [sys.executable, str(ROOT / "deploy" / "balancer.py"), f"--listen=127.0.0.1:{self.port(group)}"]
+            self._spawn(name, [*command, *backends], {**os.environ})
+            return
+        module = "gateway" if group == "gateway" else f"{group}_service"
+        environment = self.environment(group)
+        environment[INSTANCE_ENV] = self.instances.setdefault(name, uuid.uuid4().hex)
+        command = [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(self.port(name))]
+        self._spawn(name, command, environment)
+
+    def _spawn(self, name: str, command: list[str], environment: dict[str, str]) -> None:
         self.state_directory.mkdir(parents=True, exist_ok=True)
-        module, port = ("gateway", self.gateway_port) if name == "gateway" else (f"{name}_service", self.ports[name])
-        log = open(self.state_directory / f"{name}.log", "ab")
-        process = subprocess.Popen(
-            [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(port)],
-            env=self.environment(name),
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.state_directory / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(command, env=environment, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         self.processes[name] = process
         (self.state_directory / f"{name}.pid").write_text(str(process.pid))
 
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no shutdown, nothing flushed. `start(name)` restarts it."""
+        process = self.processes.pop(name)
+        process.kill()
+        process.wait()
+        (self.state_directory / f"{name}.pid").unlink(missing_ok=True)
+
     def stop(self, name: str, timeout: float = 25.0) -> None:
+        group = self.group_of(name)
+        if name == group and self.replicas > 1:
+            for member in [self.balancer_name(group), *self.replica_names(group)]:
+                self.stop(member, timeout)
+            return
         process = self.processes.pop(name, None)
         if process is None:
             return
@@ -160,9 +233,23 @@ class Stack:
         (self.state_directory / f"{name}.pid").unlink(missing_ok=True)
 
     def url(self, name: str = "gateway") -> str:
-        return f"http://127.0.0.1:{self.gateway_port if name == 'gateway' else self.ports[name]}"
+        """A group's URL (through its balancer when it has several replicas), or one replica's."""
+        return f"http://127.0.0.1:{self.port(name)}"
 
     def wait_ready(self, name: str, timeout: float = 60.0) -> None:
+        """Until the group (each replica, then its balancer) or the one process answers /readyz."""
+        group = self.group_of(name)
+        if self.replicas > 1 and name in (group, self.balancer_name(group)):
+            deadline = time.monotonic() + timeout
+            if name == group:
+                for replica in self.replica_names(group):
+                    self.wait_ready(replica, max(1.0, deadline - time.monotonic()))
+            ours = {self.instances[replica] for replica in self.replica_names(group) if replica in self.instances}
+            self._wait_answer(self.balancer_name(group), ours, max(1.0, deadline - time.monotonic()))
+            return
+        self._wait_answer(name, {self.instances[name]} if name in self.instances else set(), timeout)
+
+    def _wait_answer(self, name: str, instances: set[str], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
@@ -172,7 +259,7 @@ class Stack:
             try:
                 with urllib.request.urlopen(self.url(name) + "/readyz", timeout=2) as response:
                     answered_by = response.headers.get(INSTANCE_HEADER.decode())
-                    if name in self.instances and answered_by != self.instances[name]:
+                    if instances and answered_by not in instances:
                         raise NotOurs(name, self.url(name))
                     if response.status == 200:
                         return
@@ -195,7 +282,10 @@ class Stack:
 
     def check_ports_free(self) -> None:
         """`PortBusy` naming the first taken port (another `make run` or `make up`?), before anything starts."""
-        for port in [self.gateway_port, *self.ports.values()]:
+        ports = [self.gateway_port, *self.ports.values()]
+        if self.replicas > 1:
+            ports += [self.port(replica) for group in self.groups() for replica in self.replica_names(group)]
+        for port in ports:
             require_free_port("127.0.0.1", port)
 
     def up(self, *, seed: bool = False) -> None:
@@ -205,12 +295,12 @@ class Stack:
         for service in self.ports:
             self.start(service)
         for service in self.ports:
-            self.wait_ready(service)
+            self.wait_ready(service, self.ready_timeout)
         if seed:
             # After start: a later service's seed needs the copies that earlier seeds' events build.
             self.seed()
         self.start("gateway")
-        self.wait_ready("gateway")
+        self.wait_ready("gateway", self.ready_timeout)
 
     def down(self) -> None:
         for name in ["gateway", *self.ports]:
@@ -280,8 +370,18 @@ def main() -> None:
     parser.add_argument("--database-prefix", default="doorstep", help="databases <prefix>_<service>")
     parser.add_argument("--namespace", default="doorstep", help="RabbitMQ exchange and queue prefix")
     parser.add_argument("--state-directory", type=Path, default=None, help="pid files and logs (default var/stack)")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="processes per service and gateway; above 1 each group is balanced round-robin on its port, "
+        "its replicas on port + 1000 × i",
+    )
     arguments = parser.parse_args()
+    if arguments.replicas < 1:
+        parser.error("--replicas must be at least 1")
     stack = Stack(
+        replicas=arguments.replicas,
         gateway_port=arguments.gateway_port,
         ports={name: arguments.gateway_port + number for number, name in enumerate(SERVICES, start=1)},
         database_prefix=arguments.database_prefix,
@@ -303,6 +403,8 @@ def main() -> None:
         stack.down()
         raise SystemExit(f"error: {error}") from error
     print(json.dumps({"gateway": stack.url(), **{name: stack.url(name) for name in stack.ports}}, indent=2))
+    if stack.replicas > 1:
+        print(f"{stack.replicas} replicas each, behind round-robin balancers on the ports above")
     print(f"logs in {stack.state_directory}; stop with `make down`")
 
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import re
 import sys
+import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import asyncpg
 import httpx
 
@@ -42,12 +46,14 @@ def stack_class() -> type:
     @dataclass
     class FaultyStack(module.Stack):  # type: ignore[misc, name-defined]  # Stack is loaded from a file at run time
         database_urls: dict[str, str] = field(default_factory=dict)
+        pool_size: int = 7
+        pool_sizes: dict[str, int] = field(default_factory=dict)  # by service, instead of pool_size
 
         def environment(self, service: str) -> dict[str, str]:
             environment = super().environment(service)
             # Two test workers share one PostgreSQL (max_connections 100): five services with the default
             # pool (10 + 10 overflow) could take every connection by themselves.
-            environment[f"{service.upper()}_DATABASE_POOL_SIZE"] = "7"
+            environment[f"{service.upper()}_DATABASE_POOL_SIZE"] = str(self.pool_sizes.get(service, self.pool_size))
             if service in self.database_urls:
                 environment[f"{service.upper()}_DATABASE_URL"] = self.database_urls[service]
             return environment
@@ -59,9 +65,11 @@ def stack_class() -> type:
 class Station:
     id: str
     subdistrict_id: str
+    worker_id: str | None = None  # the social worker at the desk, once on the catalogue's staff list (`appoint_staff`)
 
     def staff(self) -> dict[str, str]:
-        return bearer("social_worker", f"worker-{self.id[:8]}", station_id=self.id, subdistrict_id=self.subdistrict_id)
+        worker = self.worker_id or f"worker-{self.id[:8]}"
+        return bearer("social_worker", worker, station_id=self.id, subdistrict_id=self.subdistrict_id)
 
 
 async def open_station(stack: Any, http: httpx.AsyncClient, label: str) -> Station:
@@ -93,6 +101,33 @@ async def open_station(stack: Any, http: httpx.AsyncClient, label: str) -> Stati
     return station
 
 
+async def appoint_staff(stack: Any, http: httpx.AsyncClient, station: Station) -> Station:
+    """The station's staff on the catalogue's list, as an administrator enters them: a social worker (the
+    desk's receiver, who then owns what they raise) and the community's secretary (whom an SLA breach
+    escalates to: without one the ticket has nobody above its owner). Returns the station acting as that
+    social worker, once the ticket service holds both copies (from the events)."""
+    admin = bearer("district_admin")
+    appointed: dict[str, str] = {}
+    for role, name in (("social_worker", "陆伟"), ("secretary", "李书记")):
+        response = await http.post(
+            "/api/v1/staff", headers=admin, json={"name": name, "role": role, "station_id": station.id}
+        )
+        assert response.status_code == 201, response.text
+        appointed[role] = response.json()["id"]
+
+    async def known_to_tickets() -> bool:
+        rows = await query(
+            stack,
+            "ticket",
+            "SELECT count(*) AS n FROM staff_copy WHERE id = ANY($1::text[]) AND active",
+            list(appointed.values()),
+        )
+        return bool(rows[0]["n"] == len(appointed))
+
+    await eventually(known_to_tickets, timeout=60, interval=0.3)
+    return Station(station.id, station.subdistrict_id, worker_id=appointed["social_worker"])
+
+
 def ticket_body(station: Station, number: int) -> dict[str, Any]:
     return {
         "station_id": station.id,
@@ -104,17 +139,59 @@ def ticket_body(station: Station, number: int) -> dict[str, Any]:
     }
 
 
-async def create_and_close(http: httpx.AsyncClient, station: Station, number: int) -> str:
-    """What the staff app does at the desk: raise the ticket, then close it (accept, resolve, close)."""
+# Answers a client tries again (with the same Idempotency-Key): the balancer or the gateway could not reach
+# a live process (502), one was starting (503) or went away mid-answer (504).
+RETRIED_STATUSES = frozenset({502, 503, 504})
+RETRY_BUDGET_SECONDS = 90.0
+
+
+@dataclass
+class Retries:
+    """A client that tries again on a dropped connection or a 502/503/504, as a real one does; counts how often."""
+
+    count: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    async def post(self, http: httpx.AsyncClient, url: str, **arguments: Any) -> httpx.Response:
+        deadline = time.monotonic() + RETRY_BUDGET_SECONDS
+        pause = 0.1
+        while True:
+            try:
+                response = await http.post(url, **arguments)
+            except httpx.TransportError as error:  # reset, refused, closed before answering
+                reason = type(error).__name__
+            else:
+                in_progress = response.status_code == 409 and "idempotency_in_progress" in response.text
+                if response.status_code not in RETRIED_STATUSES and not in_progress:
+                    return response
+                reason = str(response.status_code)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"POST {url} still failing after {RETRY_BUDGET_SECONDS}s: {reason}")
+            self.count += 1
+            self.reasons[reason] += 1
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
+async def create_and_close(
+    http: httpx.AsyncClient, station: Station, number: int, retries: Retries | None = None
+) -> str:
+    """What the staff app does at the desk: raise the ticket, then close it (accept, resolve, close).
+    With `retries`, each POST is tried again after a dropped connection (same Idempotency-Key)."""
     headers = station.staff()
-    created = await http.post(
-        "/api/v1/tickets",
-        headers={**headers, "Idempotency-Key": f"{station.id}-{number}"},
-        json=ticket_body(station, number),
-    )
+    created_url, created_headers = "/api/v1/tickets", {**headers, "Idempotency-Key": f"{station.id}-{number}"}
+    if retries is None:
+        created = await http.post(created_url, headers=created_headers, json=ticket_body(station, number))
+    else:
+        created = await retries.post(http, created_url, headers=created_headers, json=ticket_body(station, number))
     assert created.status_code == 201, created.text
     ticket_id = created.json()["id"]
-    closed = await http.post(f"/api/v1/tickets/{ticket_id}/close", headers=headers, json={"result_text": "已办结"})
+    close_url, close_body = f"/api/v1/tickets/{ticket_id}/close", {"result_text": "已办结"}
+    if retries is None:
+        closed = await http.post(close_url, headers=headers, json=close_body)
+    else:
+        close_headers = {**headers, "Idempotency-Key": f"{station.id}-{number}-close"}
+        closed = await retries.post(http, close_url, headers=close_headers, json=close_body)
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "closed"
     return ticket_id
@@ -129,13 +206,14 @@ class Load:
     total: int
     concurrency: int = 24
     closed: list[str] = field(default_factory=list)
+    retries: Retries | None = None  # None: a dropped connection fails the load
 
     async def run(self) -> list[str]:
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one(number: int) -> None:
             async with gate:
-                self.closed.append(await create_and_close(self.http, self.station, number))
+                self.closed.append(await create_and_close(self.http, self.station, number, self.retries))
 
         await asyncio.gather(*(one(number) for number in range(self.total)))
         return self.closed
@@ -253,3 +331,53 @@ async def service_metrics(stack: Any, service: str) -> str:
         response = await http.get(stack.url(service) + "/metrics")
         assert response.status_code == 200
         return response.text
+
+
+@dataclass(frozen=True)
+class Delivery:
+    event_id: str  # the CloudEvents id (the AMQP message id)
+    type: str
+    service: str  # the publishing service (the envelope's source)
+    subject: str  # the envelope's subject (a ticket's events: its id)
+    at: float  # time.monotonic() when the tap received it
+
+
+class BrokerTap:
+    """Every event published to the stack's exchange, as a queue of its own bound to every routing key
+    receives it: the broker's deliveries, to count (an id twice is an event published twice)."""
+
+    def __init__(self, broker_url: str, namespace: str) -> None:
+        self.broker_url = broker_url
+        self.exchange = f"{namespace}.events"
+        self.deliveries: list[Delivery] = []
+        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
+
+    async def __aenter__(self) -> BrokerTap:
+        self._connection = await aio_pika.connect_robust(self.broker_url)
+        channel = await self._connection.channel()
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(self.exchange, routing_key="#")
+        await queue.consume(self._received, no_ack=True)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+    async def _received(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        envelope = json.loads(message.body)
+        service = str(envelope.get("source", "")).rsplit("/", 1)[-1]
+        subject = str(envelope.get("subject") or "")
+        self.deliveries.append(
+            Delivery(message.message_id or "", message.type or "", service, subject, time.monotonic())
+        )
+
+    def ids(self, type: str) -> Counter[str]:
+        return Counter(delivery.event_id for delivery in self.deliveries if delivery.type == type)
+
+    def duplicates(self) -> dict[str, list[Delivery]]:
+        """Event id -> its deliveries, for each id delivered more than once."""
+        by_id: dict[str, list[Delivery]] = {}
+        for delivery in self.deliveries:
+            by_id.setdefault(delivery.event_id, []).append(delivery)
+        return {event_id: seen for event_id, seen in by_id.items() if len(seen) > 1}
