@@ -6,6 +6,7 @@ by itself here; tests call ``app.state.sla_checker.run_once()`` at the moment th
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 
 from shared.events import EventEnvelope
 from shared.events.tables import outbox_message
+from shared.service import run_migrations_sync
 from shared.settings import Mode
 from tests.conftest import bearer, eventually, running
 from tests.templates import migrate
@@ -177,6 +179,18 @@ async def ticket_app(tmp_path: Path) -> AsyncIterator[Any]:
         consumer_max_retries=1,
     )
     migrate(definition, settings)  # a copy of a database migrated once
+    app = create_app(settings)
+    async with running(app):
+        app.state.clock = Clock(MONDAY_0900)
+        yield app
+
+
+@pytest.fixture
+async def pg_app(fresh_databases: Any) -> AsyncIterator[Any]:
+    """The ticket service on a fresh PostgreSQL database of its own (what SQLite cannot show: locks, plans)."""
+    url = await fresh_databases("ticket")
+    settings = TicketSettings(mode=Mode.embedded, database_url=url, sla_checker_enabled=False)
+    await asyncio.to_thread(run_migrations_sync, definition, settings)
     app = create_app(settings)
     async with running(app):
         app.state.clock = Clock(MONDAY_0900)

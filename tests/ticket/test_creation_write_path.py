@@ -7,25 +7,17 @@ next creation, whichever process (replica) consumed the event.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from shared.database import Database
 from shared.events import EventEnvelope
-from shared.service import run_migrations_sync
-from shared.settings import Mode
-from tests.conftest import running
-from tests.ticket.conftest import MONDAY_0900, Clock, events, open_station, publish, raise_ticket, ticket_body
-from ticket_service.app import create_app, definition
+from tests.ticket.conftest import MONDAY_0900, events, open_station, publish, raise_ticket, ticket_body
 from ticket_service.privacy.models import ContactRead
-from ticket_service.settings import TicketSettings
 from ticket_service.stations import copies, handlers
 from ticket_service.tickets.models import Ticket, TicketChange
 
@@ -166,17 +158,6 @@ async def test_a_station_change_is_seen_by_the_next_creation(http, station, tick
     ticket = await raise_ticket(http, station)
     (born,) = [event for event in await events(ticket_app, "ticket.created") if event.subject == ticket["id"]]
     assert born.data["community_name"] == "新名居委会"
-
-
-@pytest.fixture
-async def pg_app(fresh_databases) -> AsyncIterator[Any]:
-    url = await fresh_databases("ticket")
-    settings = TicketSettings(mode=Mode.embedded, database_url=url, sla_checker_enabled=False)
-    await asyncio.to_thread(run_migrations_sync, definition, settings)
-    app = create_app(settings)
-    async with running(app):
-        app.state.clock = Clock(MONDAY_0900)
-        yield app
 
 
 async def test_a_staff_change_another_replica_consumed_is_seen_here(pg_app):

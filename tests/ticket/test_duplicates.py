@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.service import run_migrations_sync
-from shared.settings import Mode
-from tests.conftest import bearer, running
-from tests.ticket.conftest import MONDAY_0900, Clock, events, local, open_station, raise_ticket
-from ticket_service.app import create_app, definition
+from tests.conftest import bearer
+from tests.ticket.conftest import events, local, open_station, raise_ticket
 from ticket_service.handovers.rules import DuplicateNode, Refusal, check_duplicate_link
-from ticket_service.settings import TicketSettings
 
 # --- the rule, alone ---------------------------------------------------------------------------------
 
@@ -205,17 +199,6 @@ async def test_links_that_would_chain_loop_or_reach_out_of_scope_are_refused(htt
 
 
 # --- on PostgreSQL: two opposite links at once --------------------------------------------------------
-
-
-@pytest.fixture
-async def pg_app(fresh_databases) -> AsyncIterator[Any]:
-    url = await fresh_databases("ticket")
-    settings = TicketSettings(mode=Mode.embedded, database_url=url, sla_checker_enabled=False)
-    await asyncio.to_thread(run_migrations_sync, definition, settings)
-    app = create_app(settings)
-    async with running(app):
-        app.state.clock = Clock(MONDAY_0900)
-        yield app
 
 
 async def test_two_opposite_links_at_once_make_one_duplicate_on_postgresql(pg_app) -> None:

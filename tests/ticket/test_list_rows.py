@@ -4,21 +4,17 @@ of a scope find is listed once, and on PostgreSQL each list is an index walk tha
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from shared.service import run_migrations_sync
-from shared.settings import Mode
-from tests.conftest import bearer, running
-from tests.ticket.conftest import MONDAY_0900, Clock, raise_ticket
-from ticket_service.app import create_app, definition
+from tests.conftest import bearer
+from tests.ticket.conftest import MONDAY_0900, raise_ticket
 from ticket_service.privacy import service as privacy
-from ticket_service.settings import TicketSettings
 from ticket_service.tickets import repository
 from ticket_service.tickets.models import Ticket
 from ticket_service.tickets.schemas import TicketRead
@@ -119,52 +115,45 @@ async def _plans(app, http, headers, params) -> list[str]:
     return plans
 
 
-async def test_the_station_and_subdistrict_overdue_lists_walk_their_indexes(fresh_databases):
-    url = await fresh_databases("ticket")
-    settings = TicketSettings(mode=Mode.embedded, database_url=url, sla_checker_enabled=False)
-    await asyncio.to_thread(run_migrations_sync, definition, settings)
-    app = create_app(settings)
-    import httpx
-
-    async with running(app):
-        app.state.clock = Clock(MONDAY_0900)
-        busy, quiet, subdistrict = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-        async with app.state.runtime.database.transaction() as session:
-            for station_id in (busy, quiet):
-                await session.execute(
-                    sa.text(
-                        "INSERT INTO station_copy (id, subdistrict_id, community_name, name, updated_at) "
-                        "VALUES (:id, :sub, 'c', 'n', now())"
-                    ),
-                    {"id": station_id, "sub": subdistrict if station_id == busy else uuid.uuid4()},
-                )
-            # 60,000 tickets, one in 20 at the busy station (its subdistrict's), most closed; the open ones
-            # of the last week overdue.
+async def test_the_station_and_subdistrict_overdue_lists_walk_their_indexes(pg_app):
+    app = pg_app
+    busy, quiet, subdistrict = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with app.state.runtime.database.transaction() as session:
+        for station_id in (busy, quiet):
             await session.execute(
                 sa.text(
-                    """
-                    INSERT INTO ticket (id, station_id, subdistrict_id, channel, service_category, description,
-                        status, responsibility_level, created_at, updated_at, owner_kind, media_urls, handled_by,
-                        acceptance_breached, resolution_breached, change_count, due_at)
-                    SELECT gen_random_uuid(),
-                        CASE WHEN n % 20 = 0 THEN CAST(:busy AS uuid) ELSE CAST(:quiet AS uuid) END,
-                        CASE WHEN n % 20 = 0 THEN CAST(:sub AS uuid) ELSE gen_random_uuid() END,
-                        'web', 'legal', 'x', CASE WHEN n % 50 = 0 THEN 'accepted' ELSE 'closed' END, 'first_inquiry',
-                        now(), now(), 'person', '[]', '[]', false, false, 0,
-                        CASE WHEN n % 50 = 0 THEN now() - interval '1 day' END
-                    FROM generate_series(1, 60000) AS n
-                    """
+                    "INSERT INTO station_copy (id, subdistrict_id, community_name, name, updated_at) "
+                    "VALUES (:id, :sub, 'c', 'n', now())"
                 ),
-                {"busy": busy, "quiet": quiet, "sub": subdistrict},
+                {"id": station_id, "sub": subdistrict if station_id == busy else uuid.uuid4()},
             )
-        async with app.state.runtime.database.engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.exec_driver_sql("VACUUM ANALYZE ticket")
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ticket") as http:
-            staff = bearer("social_worker", station_id=str(busy), subdistrict_id=str(subdistrict))
-            department = bearer("department", department_id=str(uuid.uuid4()), subdistrict_id=str(subdistrict))
-            (station_list,) = await _plans(app, http, staff, {"station_id": str(busy)})
-            (overdue_list,) = await _plans(app, http, department, {"overdue": "true"})
+        # 60,000 tickets, one in 20 at the busy station (its subdistrict's), most closed; the open ones
+        # of the last week overdue.
+        await session.execute(
+            sa.text(
+                """
+                INSERT INTO ticket (id, station_id, subdistrict_id, channel, service_category, description,
+                    status, responsibility_level, created_at, updated_at, owner_kind, media_urls, handled_by,
+                    acceptance_breached, resolution_breached, change_count, due_at)
+                SELECT gen_random_uuid(),
+                    CASE WHEN n % 20 = 0 THEN CAST(:busy AS uuid) ELSE CAST(:quiet AS uuid) END,
+                    CASE WHEN n % 20 = 0 THEN CAST(:sub AS uuid) ELSE gen_random_uuid() END,
+                    'web', 'legal', 'x', CASE WHEN n % 50 = 0 THEN 'accepted' ELSE 'closed' END, 'first_inquiry',
+                    now(), now(), 'person', '[]', '[]', false, false, 0,
+                    CASE WHEN n % 50 = 0 THEN now() - interval '1 day' END
+                FROM generate_series(1, 60000) AS n
+                """
+            ),
+            {"busy": busy, "quiet": quiet, "sub": subdistrict},
+        )
+    async with app.state.runtime.database.engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.exec_driver_sql("VACUUM ANALYZE ticket")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ticket") as http:
+        staff = bearer("social_worker", station_id=str(busy), subdistrict_id=str(subdistrict))
+        department = bearer("department", department_id=str(uuid.uuid4()), subdistrict_id=str(subdistrict))
+        (station_list,) = await _plans(app, http, staff, {"station_id": str(busy)})
+        (overdue_list,) = await _plans(app, http, department, {"overdue": "true"})
     # The page's keys: an index walk newest first that stops at the page (no sort of the station's rows).
     assert "Index Only Scan Backward using ix_ticket_station_id_id" in station_list, station_list
     assert "Sort" not in station_list and "Bitmap" not in station_list, station_list

@@ -6,30 +6,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from shared.service import run_migrations_sync
-from shared.settings import Mode
-from tests.conftest import running
-from tests.ticket.conftest import MONDAY_0900, Clock, events, local, open_station, ticket_body
-from ticket_service.app import create_app, definition
-from ticket_service.settings import TicketSettings
+from tests.ticket.conftest import events, local, open_station, ticket_body
 from ticket_service.tickets.models import Ticket
-
-
-@pytest.fixture
-async def pg_app(fresh_databases) -> AsyncIterator[Any]:
-    url = await fresh_databases("ticket")
-    settings = TicketSettings(mode=Mode.embedded, database_url=url, sla_checker_enabled=False)
-    await asyncio.to_thread(run_migrations_sync, definition, settings)
-    app = create_app(settings)
-    async with running(app):
-        app.state.clock = Clock(MONDAY_0900)
-        yield app
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ subdistrict, within what the caller may see."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,12 +11,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from shared.service import run_migrations_sync
-from shared.settings import Mode
-from tests.conftest import bearer, running
-from tests.ticket.conftest import MONDAY_0900, Clock, local, open_station, raise_ticket
-from ticket_service.app import create_app, definition
-from ticket_service.settings import TicketSettings
+from tests.conftest import bearer
+from tests.ticket.conftest import local, open_station, raise_ticket
 from ticket_service.tickets.models import Ticket
 from ticket_service.tickets.repository import text_search
 
@@ -162,17 +157,6 @@ async def test_counts_per_station_and_subdistrict_in_one_call_within_the_callers
 
 
 # --- PostgreSQL: pg_trgm and the character-pair index ------------------------------------------------------
-
-
-@pytest.fixture
-async def pg_app(fresh_databases) -> AsyncIterator[Any]:
-    url = await fresh_databases("ticket")
-    settings = TicketSettings(mode=Mode.embedded, database_url=url, sla_checker_enabled=False)
-    await asyncio.to_thread(run_migrations_sync, definition, settings)
-    app = create_app(settings)
-    async with running(app):
-        app.state.clock = Clock(MONDAY_0900)
-        yield app
 
 
 @pytest.fixture
