@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import socket
+import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -169,9 +171,36 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
         await asyncio.sleep(interval)
 
 
+_STACK_LOCK_PATH = Path(tempfile.gettempdir()) / "doorstep-process-stacks.lock"
+_stack_slot_depth = 0
+
+
+@contextmanager
+def process_stack_slot() -> Iterator[None]:
+    """Held while a distributed stack of processes runs: one worker's stacks at a time on this machine, as a
+    stack's dozen PostgreSQL pools leave no room for another's (PostgreSQL's 100 connections). The xdist
+    group below should keep them on one worker already; this holds even when it does not. Reentrant within a
+    process (a module's stack may start while its package's idles)."""
+    global _stack_slot_depth
+    with open(_STACK_LOCK_PATH, "a") as lock:
+        if _stack_slot_depth == 0:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        _stack_slot_depth += 1
+        try:
+            yield
+        finally:
+            _stack_slot_depth -= 1
+            if _stack_slot_depth == 0:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 # Under pytest-xdist (`-n 2 --dist loadgroup`), the tests that start a distributed stack (six processes, each
 # with its PostgreSQL pool) run on one worker, one stack at a time: two at once exhaust PostgreSQL's connections.
-_XDIST_GROUPS = {"tests/faults/": "process-stacks", "tests/integration/test_distributed_stack.py": "process-stacks"}
+_XDIST_GROUPS = {
+    "tests/faults/": "process-stacks",
+    "tests/replicas/": "process-stacks",
+    "tests/integration/test_distributed_stack.py": "process-stacks",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

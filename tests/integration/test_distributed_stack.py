@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import eventually
+from tests.conftest import eventually, process_stack_slot
 from tests.local_http import free_ports
 
 pytestmark = pytest.mark.integration
@@ -55,13 +55,14 @@ def stack(tmp_path_factory):
             "GATEWAY_RATE_LIMIT_PER_ADDRESS_PER_MINUTE": "0",
         },
     )
-    try:
-        stack.up()
-        yield stack
-    finally:
-        stack.down()
-        asyncio.run(stack.drop_databases())
-        asyncio.run(stack.delete_event_namespace())
+    with process_stack_slot():
+        try:
+            stack.up()
+            yield stack
+        finally:
+            stack.down()
+            asyncio.run(stack.drop_databases())
+            asyncio.run(stack.delete_event_namespace())
 
 
 async def _token(http: httpx.AsyncClient, username: str) -> dict[str, str]:
