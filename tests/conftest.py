@@ -7,11 +7,12 @@ import fcntl
 import os
 import socket
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -175,6 +176,20 @@ _STACK_LOCK_PATH = Path(tempfile.gettempdir()) / "doorstep-process-stacks.lock"
 _stack_slot_depth = 0
 
 
+def _take(lock: IO[str], patience: float = 900.0) -> None:
+    """The lock, or after `patience` seconds without it, go on anyway: an xdist worker waiting for more work
+    keeps its last package's stack up, and a wait without end would hang the run instead of failing a test."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.5)
+
+
 @contextmanager
 def process_stack_slot() -> Iterator[None]:
     """Held while a distributed stack of processes runs: one worker's stacks at a time on this machine, as a
@@ -184,7 +199,7 @@ def process_stack_slot() -> Iterator[None]:
     global _stack_slot_depth
     with open(_STACK_LOCK_PATH, "a") as lock:
         if _stack_slot_depth == 0:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            _take(lock)
         _stack_slot_depth += 1
         try:
             yield
