@@ -1,10 +1,16 @@
 """Offline sync: a per-service change sequence, and tombstones for what left a caller's view.
 
 Every row of a synced table (`Synced`) carries `change_sequence`: the number of the last committed
-transaction that changed it. Numbers come from one counter row per service database, taken just before
-the commit, so the row lock orders the commits: a transaction cannot get number n+1 until the one holding
-n has committed. A client that has seen everything up to n therefore never misses a later commit with a
-smaller number, whatever the clocks say (an `updated_after` timestamp could). Rows deleted through the
+transaction that changed it. Numbers come from one counter row per service database, taken at the commit,
+so the row lock orders the commits: a transaction cannot get number n+1 until the one holding n has
+committed. A client that has seen everything up to n therefore never misses a later commit with a
+smaller number, whatever the clocks say (an `updated_after` timestamp could).
+
+On PostgreSQL the database numbers each commit itself (`create_commit_numbering`): a deferred constraint
+trigger on every synced table and on the tombstones takes the number inside `COMMIT`, so the counter's lock,
+which every writer queues for, is held only while the server commits, never across a round trip to a
+client whose event loop is busy with other requests. SQLite (one writer at a time) and a database not yet
+migrated take the number with the transaction's last statement instead. Rows deleted through the
 ORM leave a `deleted` tombstone; a change of one of a model's `__sync_scope__` attributes (e.g. a ticket's
 owner) leaves an `out_of_scope` tombstone keyed by the old value; services add others (`anonymised`).
 
@@ -101,6 +107,70 @@ def create_sync_tables(op: Any, synced_tables: Iterable[str]) -> None:
         op.create_index(f"ix_{table}_change_sequence", table, ["change_sequence"])
 
 
+# The PostgreSQL function behind the commit numbering's triggers (one per synced table, and the tombstones').
+NUMBERING_FUNCTION = "number_change"
+# Where a transaction keeps its number between the triggers' firings (local to the transaction).
+_NUMBER_SETTING = "doorstep.change_number"
+_NUMBERED_AT_COMMIT = "sync_numbered_at_commit"
+
+
+def _numbering_trigger(table: str) -> str:
+    return f"number_change_{table}"
+
+
+def create_commit_numbering(op: Any, synced_tables: Iterable[str]) -> None:
+    """Called from a service's Alembic revision: on PostgreSQL, every synced table and the tombstones get
+    their change number from a trigger deferred to the commit (the module's docstring says why). Synced
+    tables are keyed by `id`. Rows written by the trigger itself (depth 1) are not numbered again."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(
+        f"""
+        CREATE FUNCTION {NUMBERING_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            number bigint := nullif(current_setting('{_NUMBER_SETTING}', true), '')::bigint;
+        BEGIN
+            IF number IS NULL THEN
+                -- The counter's row lock, held until this commit ends, orders the numbers as the commits.
+                UPDATE change_counter SET value = value + 1 WHERE name = '{COUNTER}' RETURNING value INTO number;
+                PERFORM set_config('{_NUMBER_SETTING}', number::text, true);
+            END IF;
+            EXECUTE format(
+                'UPDATE %I.%I SET change_sequence = $1 WHERE id = $2 AND change_sequence IS DISTINCT FROM $1',
+                TG_TABLE_SCHEMA, TG_TABLE_NAME
+            ) USING number, NEW.id;
+            RETURN NULL;
+        END
+        $$
+        """
+    )
+    for table in [*synced_tables, "tombstone"]:
+        op.execute(
+            f"CREATE CONSTRAINT TRIGGER {_numbering_trigger(table)} AFTER INSERT OR UPDATE ON {table} "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (pg_trigger_depth() = 0) "
+            f"EXECUTE FUNCTION {NUMBERING_FUNCTION}()"
+        )
+
+
+def drop_commit_numbering(op: Any, synced_tables: Iterable[str]) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in [*synced_tables, "tombstone"]:
+        op.execute(f"DROP TRIGGER {_numbering_trigger(table)} ON {table}")
+    op.execute(f"DROP FUNCTION {NUMBERING_FUNCTION}()")
+
+
+def _numbered_at_commit(connection: sa.Connection) -> bool:
+    """Whether this database numbers its commits itself (migrated, PostgreSQL); asked once per connection."""
+    known: bool | None = connection.info.get(_NUMBERED_AT_COMMIT)
+    if known is None:
+        known = connection.dialect.name == "postgresql" and bool(
+            connection.execute(sa.text(f"SELECT to_regproc('{NUMBERING_FUNCTION}') IS NOT NULL")).scalar_one()
+        )
+        connection.info[_NUMBERED_AT_COMMIT] = known
+    return known
+
+
 @dataclass
 class _Pending:
     tables: SyncTables
@@ -172,6 +242,11 @@ def _stamp(session: Session) -> None:
     pending: _Pending | None = session.info.pop(_PENDING, None)
     if pending is None or not (pending.rows or pending.tombstones):
         return
+    if _numbered_at_commit(session.connection()):
+        # The rows are numbered by the database at COMMIT; tombstones too, once written.
+        if pending.tombstones:
+            _write_tombstones(session, pending, 0)
+        return
     counter = pending.tables.counter
     # The counter row stays locked until this commit: numbers are handed out in commit order. Every writer
     # queues for that lock, so it is taken by the commit's last statement before COMMIT itself.
@@ -194,14 +269,18 @@ def _stamp(session: Session) -> None:
         for table, chunk in stamps:
             session.execute(_stamp_rows(table, chunk, sequence))
     if pending.tombstones:
-        now = utcnow()
-        session.execute(
-            pending.tables.tombstone.insert(),
-            [
-                {**tombstone, "id": new_id(), "change_sequence": sequence, "recorded_at": now}
-                for tombstone in pending.tombstones
-            ],
-        )
+        _write_tombstones(session, pending, sequence)
+
+
+def _write_tombstones(session: Session, pending: _Pending, sequence: int) -> None:
+    now = utcnow()
+    session.execute(
+        pending.tables.tombstone.insert(),
+        [
+            {**tombstone, "id": new_id(), "change_sequence": sequence, "recorded_at": now}
+            for tombstone in pending.tombstones
+        ],
+    )
 
 
 def _stamp_rows(table: sa.Table, ids: list[Any], sequence: Any) -> sa.Update:

@@ -245,6 +245,9 @@ async def load(
             ):
                 raise SystemExit(f"station {station} has no copy here: seed the catalogue first")
             await session.execute(sa.text("SET LOCAL synchronous_commit = off"))
+            # Loaded as a restore would be: without the offline sync's per-row commit numbering (five million
+            # deferred trigger firings); the tickets keep change number 0, which a first sync includes.
+            await session.execute(sa.text("SET LOCAL session_replication_role = replica"))
             found = (await session.execute(_INDEXES)).all() if rebuild_indexes else []
             indexes = [str(definition) for _, definition in found]
             for name, _ in found:
