@@ -358,6 +358,17 @@ async def reject_unstorable_input(request: Request) -> None:
         raise Unprocessable(detail, field=field or "body", code=code)
 
 
+# SQLSTATE classes of a database that cannot serve now rather than of a statement that is wrong: connection
+# exceptions (08), insufficient resources such as "too many clients" (53), operator intervention such as a
+# shutdown or a server still starting (57P).
+_UNAVAILABLE_STATES = ("08", "53", "57P")
+
+
+def _unavailable_state(error: DBAPIError) -> bool:
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     generate_openapi = app.openapi
 
@@ -430,7 +441,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, error: DBAPIError) -> JSONResponse:
-        if error.connection_invalidated:
+        if error.connection_invalidated or _unavailable_state(error):
             return await _database_unavailable(request, error)
         logger.exception("database error", extra={"path": request.url.path})
         return problem_response(500, "internal_error", "An unexpected error occurred.", instance=request.url.path)
