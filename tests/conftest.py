@@ -209,6 +209,23 @@ def process_stack_slot() -> Iterator[None]:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+@contextmanager
+def running_stack(stack: Any, *, before_down: Callable[[], None] | None = None) -> Iterator[Any]:
+    """A distributed stack (deploy/stack.py) up for the block, inside this machine's stack slot; then down,
+    its databases dropped and its event namespace deleted. `before_down` runs first (e.g. mending the fault
+    proxies, so the stack can drain and stop)."""
+    with process_stack_slot():
+        try:
+            stack.up()
+            yield stack
+        finally:
+            if before_down is not None:
+                before_down()
+            stack.down()
+            asyncio.run(stack.drop_databases())
+            asyncio.run(stack.delete_event_namespace())
+
+
 # Under pytest-xdist (`-n 2 --dist loadgroup`), the tests that start a distributed stack (six processes, each
 # with its PostgreSQL pool) run on one worker, one stack at a time: two at once exhaust PostgreSQL's connections.
 _XDIST_GROUPS = {

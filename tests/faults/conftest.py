@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -10,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import process_stack_slot
+from tests.conftest import running_stack
 from tests.faults.proxy import FaultProxy
 from tests.faults.system import CONSUMER_MAX_RETRIES, DATABASE_FAULT_SERVICE, SERVICES, stack_class
 from tests.local_http import free_port, free_ports
@@ -83,13 +82,10 @@ def stack(
             "EVALUATION_CONSUMER_RETRY_DELAY_MS": "300",
         },
     )
-    with process_stack_slot():
-        try:
-            stack.up()
-            yield stack
-        finally:
-            broker_proxy.restore()
-            database_proxy.restore()
-            stack.down()
-            asyncio.run(stack.drop_databases())
-            asyncio.run(stack.delete_event_namespace())
+
+    def mend_proxies() -> None:
+        broker_proxy.restore()
+        database_proxy.restore()
+
+    with running_stack(stack, before_down=mend_proxies):
+        yield stack

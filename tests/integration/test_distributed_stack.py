@@ -3,9 +3,6 @@ RabbitMQ."""
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -14,21 +11,13 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import eventually, process_stack_slot
+from tests.conftest import eventually, running_stack
+from tests.faults.system import stack_class
 from tests.local_http import free_ports
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _stack_class():
-    spec = importlib.util.spec_from_file_location("doorstep_stack", ROOT / "deploy" / "stack.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module.Stack
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +30,7 @@ def stack(tmp_path_factory):
     # Free ports: two runs can go side by side.
     services = ("catalog", "ticket", "deliberation", "evaluation", "notification")
     gateway_port, *service_ports = free_ports(1 + len(services))
-    stack = _stack_class()(
+    stack = stack_class()(
         postgres_url=POSTGRES_URL,
         broker_url=BROKER_URL,
         database_prefix=f"test_stack_{suffix}",
@@ -55,14 +44,8 @@ def stack(tmp_path_factory):
             "GATEWAY_RATE_LIMIT_PER_ADDRESS_PER_MINUTE": "0",
         },
     )
-    with process_stack_slot():
-        try:
-            stack.up()
-            yield stack
-        finally:
-            stack.down()
-            asyncio.run(stack.drop_databases())
-            asyncio.run(stack.delete_event_namespace())
+    with running_stack(stack):
+        yield stack
 
 
 async def _token(http: httpx.AsyncClient, username: str) -> dict[str, str]:

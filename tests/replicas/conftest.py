@@ -4,14 +4,13 @@ connections beside the other xdist worker's tests)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import BROKER_URL, POSTGRES_URL, process_stack_slot, require
+from tests.conftest import BROKER_URL, POSTGRES_URL, require, running_stack
 from tests.faults.system import SERVICES, stack_class
 from tests.local_http import free_ports
 
@@ -55,11 +54,5 @@ def replicated_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             "TICKET_RETENTION_CHECK_SECONDS": "1",
         },
     )
-    with process_stack_slot():
-        try:
-            stack.up()
-            yield stack
-        finally:
-            stack.down()
-            asyncio.run(stack.drop_databases())
-            asyncio.run(stack.delete_event_namespace())
+    with running_stack(stack):
+        yield stack
