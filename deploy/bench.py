@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -52,6 +53,8 @@ from bench_report import (
     Row,
     Target,
     both,
+    cpu_per_request,
+    cpu_table,
     latency_figures,
     percentile,
     percentile_below,
@@ -69,6 +72,8 @@ LUA = BENCH / "percentiles.lua"
 CLOSE_RATE = 200  # tickets closed per second in the event-latency phase
 STATION = str(stable_id("station", "陆家嘴街道", "市新居委会"))
 CEILING_PORT = 18899
+CPU_HEADING = "Where the CPU went: ms of CPU per answered request, by process, during each wrk row"
+
 INVITATION_CREATED = "evaluation.invitation_created"
 LIMITS_OFF = {"GATEWAY_RATE_LIMIT_PER_ADDRESS_PER_MINUTE": "0", "GATEWAY_RATE_LIMIT_PER_TOKEN_PER_MINUTE": "0"}
 # On: counted in Redis per address and per token on every request, as in production, with limits so high
@@ -91,14 +96,71 @@ FULL = Scale(tickets=5_000_000, station_tickets=100_000, seconds=10, closings=2_
 QUICK = Scale(tickets=200_000, station_tickets=20_000, seconds=3, closings=400)
 
 
+def _process_seconds(pid: int) -> float:
+    """User and system CPU seconds a process has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def _machine_idle_seconds() -> float:
+    """The idle time of all the machine's cores together (/proc/stat's first line)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")  # idle, iowait
+
+
+class CpuSampler:
+    """CPU seconds by process group: the stack's processes by group, PostgreSQL's and RabbitMQ's server
+    processes by name (all of them: the machine's other databases' too, so run the bench on a quiet
+    machine), and wrk (this process's finished children)."""
+
+    NAMES = {"postgres": "PostgreSQL", "beam.smp": "RabbitMQ"}
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+
+    def snapshot(self) -> dict[str, float]:
+        used: dict[str, float] = {}
+        for name, process in self.stack.processes.items():
+            group = "balancer" if name.endswith("-balancer") else self.stack.group_of(name)
+            used[group] = used.get(group, 0.0) + _process_seconds(process.pid)
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if command in self.NAMES:
+                group = self.NAMES[command]
+                used[group] = used.get(group, 0.0) + _process_seconds(int(entry.name))
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        used["wrk"] = children.ru_utime + children.ru_stime
+        used["idle"] = _machine_idle_seconds()
+        return used
+
+    @staticmethod
+    def used(before: dict[str, float], after: dict[str, float], requests: int, seconds: float) -> dict[str, float]:
+        """ms of CPU per request by group between two snapshots, and the share of all cores left idle."""
+        spent = {group: after[group] - before.get(group, 0.0) for group in after if group != "idle"}
+        shares = cpu_per_request(spent, requests)
+        capacity = (os.cpu_count() or 1) * seconds
+        if capacity > 0:
+            shares["idle"] = max(0.0, min(1.0, (after["idle"] - before["idle"]) / capacity))
+        return shares
+
+
 @dataclass
 class Run:
-    """One bench run: its scale, wrk, and the directory its raw output goes to."""
+    """One bench run: its scale, wrk, the directory its raw output goes to, and the CPU sampler."""
 
     scale: Scale
     wrk: str
     directory: Path
     state: Path
+    sampler: CpuSampler | None = None
 
     def raw(self, name: str) -> Path:
         return self.directory / name
@@ -139,8 +201,9 @@ def wrk(
     *,
     body: dict[str, Any] | None = None,
     connections: int = CONNECTIONS,
-) -> tuple[Figures, str]:
-    """One wrk row; its whole output kept in the run's directory. Returns the figures and that file's name."""
+) -> tuple[Figures, str, dict[str, float]]:
+    """One wrk row; its whole output kept in the run's directory. Returns the figures, that file's name and
+    the CPU each process group used per request (`CpuSampler`)."""
     script = LUA
     if body is not None:
         # A POST: wrk takes the method and body from the script, so prepend them to the reporting script.
@@ -155,7 +218,11 @@ def wrk(
         command += ["-H", f"{header}: {value}"]
     if body is None:  # warm up (a POST would add rows)
         subprocess.run([*command[:2], "-c8", f"-d{min(2, run.scale.seconds)}s", *command[4:], url], capture_output=True)
+    before = run.sampler.snapshot() if run.sampler else {}
+    started = time.monotonic()
     done = subprocess.run([*command, url], capture_output=True, text=True, check=True)
+    elapsed = time.monotonic() - started
+    after = run.sampler.snapshot() if run.sampler else {}
     file = f"{len(list(run.directory.glob('*.txt'))) + 1:02d}-{slug(name)}.txt"
     shown = [part if not part.startswith("Authorization") else "Authorization: Bearer …" for part in command]
     run.raw(file).write_text(f"$ {' '.join(shown)} {url}\n\n{done.stdout}\n{done.stderr}")
@@ -169,7 +236,8 @@ def wrk(
         p99_ms=result["p99_ms"] if answered else float("nan"),
         errors=int(result["errors"]),
     )
-    return figures, file
+    cpu = CpuSampler.used(before, after, int(result["requests"]), elapsed) if run.sampler else {}
+    return figures, file, cpu
 
 
 def wrk_row(
@@ -183,8 +251,8 @@ def wrk_row(
     connections: int = CONNECTIONS,
 ) -> Row:
     print(f"  {name} ...", flush=True)
-    figures, file = wrk(run, name, url, headers, body=body, connections=connections)
-    return Row(name, figures, target, raw=[file])
+    figures, file, cpu = wrk(run, name, url, headers, body=body, connections=connections)
+    return Row(name, figures, target, raw=[file], cpu=cpu)
 
 
 def token(stack: Stack, username: str) -> str:
@@ -648,6 +716,7 @@ def main() -> None:
             **({"CATALOG_DEMO_SCALE": "reported"} if scale is QUICK else {}),
         },
     )
+    run.sampler = CpuSampler(stack)
     bare = subprocess.Popen([sys.executable, str(BENCH / "bare.py"), str(CEILING_PORT)], cwd=ROOT)
     rows: list[Row] = []
     loaded = "none loaded"
@@ -768,6 +837,8 @@ def main() -> None:
         if rows:
             ceiling = rows[0].figures.rps if rows[0].figures and "--only-resync" not in sys.argv else 0.0
             report = f"{header(scale, run, load_at_start, loaded)}\n\n{table(rows, ceiling)}\n"
+            if cpu_table(rows):
+                report += f"\n{CPU_HEADING}\n\n{cpu_table(rows)}\n"
             (directory / "table.md").write_text(report)
             print("\n" + report)
 

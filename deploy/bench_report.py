@@ -37,6 +37,9 @@ class Row:
     target: Target | None = None
     note: str = ""
     raw: list[str] = field(default_factory=list)  # files under the run's directory
+    # Where the CPU went during the row: milliseconds of CPU per answered request, by process group
+    # ("gateway", "ticket", "PostgreSQL", ...), and "idle" as the share of the machine's cores left unused.
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 def share_of_ceiling(least: float) -> Target:
@@ -106,5 +109,47 @@ def table(rows: list[Row], ceiling: float) -> str:
         lines.append(
             f"| {row.what} | {figures.rps:,.0f} | {share} | {p50} | {p95} | {p99} | {figures.errors} | {target} | "
             f"{verdict(row, ceiling)} |"
+        )
+    return "\n".join(lines)
+
+
+# The process groups of the CPU table, in its column order (others, if any, follow).
+CPU_GROUPS = (
+    "gateway",
+    "catalog",
+    "ticket",
+    "evaluation",
+    "notification",
+    "deliberation",
+    "PostgreSQL",
+    "RabbitMQ",
+    "wrk",
+)
+
+
+def cpu_per_request(used_seconds: dict[str, float], requests: int) -> dict[str, float]:
+    """Seconds of CPU each group used during a row, as milliseconds per answered request."""
+    if requests <= 0:
+        return {}
+    return {group: 1000 * seconds / requests for group, seconds in used_seconds.items() if seconds > 0}
+
+
+def cpu_table(rows: list[Row]) -> str:
+    """ms of CPU per request by process group, for the rows that were sampled, and the machine left idle."""
+    sampled = [row for row in rows if row.cpu]
+    if not sampled:
+        return ""
+    seen = {group for row in sampled for group in row.cpu if group != "idle"}
+    groups = [group for group in CPU_GROUPS if group in seen] + sorted(seen - set(CPU_GROUPS))
+    lines = [
+        "| what | " + " | ".join(groups) + " | all | cores idle |",
+        "|---|" + "---:|" * (len(groups) + 2),
+    ]
+    for row in sampled:
+        cells = [f"{row.cpu[group]:.2f}" if group in row.cpu else "" for group in groups]
+        total = sum(value for group, value in row.cpu.items() if group != "idle")
+        idle = row.cpu.get("idle")
+        lines.append(
+            f"| {row.what} | " + " | ".join(cells) + f" | {total:.2f} | {'' if idle is None else f'{idle:.0%}'} |"
         )
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -14,7 +15,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy"))
 
-from bench_report import Figures, Row, both, percentile_below, rate_kept, share_of_ceiling, table  # noqa: E402
+from bench_report import (  # noqa: E402
+    Figures,
+    Row,
+    both,
+    cpu_per_request,
+    cpu_table,
+    percentile_below,
+    rate_kept,
+    share_of_ceiling,
+    table,
+)
 
 STATION = uuid.UUID("75629278-5215-53de-a3e2-0728ff41f0a6")
 SUBDISTRICT = uuid.UUID("c36289bd-8113-5264-8e13-c91b86dc5bd1")
@@ -36,6 +47,48 @@ def test_the_table_says_met_or_missed_by_each_rows_target() -> None:
     assert verdicts == ["—", "met", "**missed**", "**missed**", "met", "**missed**", "—"]
     assert "| 12% |" in lines[1] and "| — |" in lines[4]  # events are not compared with the ceiling
     assert "not run" in lines[6]
+
+
+def test_the_cpu_table_says_where_each_rows_cpu_went_per_request() -> None:
+    used = cpu_per_request({"gateway": 2.0, "ticket": 6.0, "PostgreSQL": 1.0, "RabbitMQ": 0.0}, requests=1_000)
+    assert used == {
+        "gateway": 2.0,
+        "ticket": 6.0,
+        "PostgreSQL": 1.0,
+    }  # ms a request; a group that used none is left out
+    assert cpu_per_request({"ticket": 1.0}, requests=0) == {}
+    rows = [
+        Row("creation", Figures(100, 1, 2, 3), cpu={**used, "idle": 0.05}),
+        Row("events", Figures(50, 1, 2, 3, of_ceiling=False)),  # not a wrk row: not in the table
+    ]
+    lines = cpu_table(rows).splitlines()
+    assert lines[0] == "| what | gateway | ticket | PostgreSQL | all | cores idle |"
+    assert lines[2] == "| creation | 2.00 | 6.00 | 1.00 | 9.00 | 5% |"
+    assert len(lines) == 3
+
+
+def test_a_processs_cpu_seconds_are_read_from_proc() -> None:
+    import subprocess
+
+    from bench import _process_seconds
+
+    burner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass\ninput()",
+        ],
+        stdin=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while _process_seconds(burner.pid) < 0.45 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert 0.45 <= _process_seconds(burner.pid) < 5
+    finally:
+        burner.kill()
+        burner.wait()
+    assert _process_seconds(burner.pid) == 0.0  # gone
 
 
 @pytest.fixture
