@@ -21,6 +21,7 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
+from evaluation_service.directory.models import StaffCopy
 from tests.conftest import bearer, eventually
 from tests.security.world import ADMIN, HOME, expect
 
@@ -66,7 +67,7 @@ def assert_shown_as_text(response: httpx.Response, *typed: str) -> None:
 
 
 @pytest.fixture(scope="module")
-async def hostile(http: httpx.AsyncClient) -> dict[str, Any]:
+async def hostile(http: httpx.AsyncClient, system: Any) -> dict[str, Any]:
     """A station of the home subdistrict whose every typed field carries markup, and its social worker."""
     tag = uuid.uuid4().hex[:6]
     texts = {
@@ -104,6 +105,14 @@ async def hostile(http: httpx.AsyncClient) -> dict[str, Any]:
         ),
         201,
     )
+
+    async def the_evaluation_service_knows_the_worker() -> bool:
+        # The rating page names the worker from the evaluation service's own copy of the staff, filled by the
+        # catalogue's event; under a loaded machine it may arrive after the ticket service's (fresh-clone CI).
+        async with system.services["evaluation"].state.runtime.database.sessionmaker() as session:
+            return await session.get(StaffCopy, worker["id"]) is not None
+
+    await eventually(the_evaluation_service_knows_the_worker, timeout=30, interval=0.2)
     staff_headers = bearer(
         "social_worker",
         worker["id"],
