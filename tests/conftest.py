@@ -227,7 +227,8 @@ def running_stack(stack: Any, *, before_down: Callable[[], None] | None = None) 
 
 
 # Under pytest-xdist (`-n 2 --dist loadgroup`), the tests that start a distributed stack (six processes, each
-# with its PostgreSQL pool) run on one worker, one stack at a time: two at once exhaust PostgreSQL's connections.
+# with its PostgreSQL pool) run on one worker, one stack at a time: two at once exhaust PostgreSQL's
+# connections, and a worker waiting for the other's stack slot idles (minutes, in the fault tests).
 _XDIST_GROUPS = {
     "tests/faults/": "process-stacks",
     "tests/replicas/": "process-stacks",
@@ -235,8 +236,18 @@ _XDIST_GROUPS = {
 }
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        for prefix, group in _XDIST_GROUPS.items():
-            if item.nodeid.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """loadgroup with the groups above. xdist's own loadgroup reads `xdist_group` markers by renaming each
+    item's nodeid, which this pytest does not honour: the marked tests were spread over both workers."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling  # type: ignore[import-untyped]  # xdist ships no types
+
+    class PrefixGroupScheduling(LoadGroupScheduling):  # type: ignore[misc]  # untyped base (above)
+        def _split_scope(self, nodeid: str) -> str:
+            for prefix, group in _XDIST_GROUPS.items():
+                if nodeid.startswith(prefix):
+                    return group
+            return str(super()._split_scope(nodeid))
+
+    return PrefixGroupScheduling(config, log)
