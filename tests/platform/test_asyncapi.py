@@ -311,7 +311,9 @@ async def test_the_gateway_merges_the_documents_of_services_served_over_http():
             app = __import__(f"{service}_service.app", fromlist=["create_app"]).create_app()
             host, port = stack.enter_context(serving(_without_lifespan(app), CommonSettings()))
             upstreams[service] = HttpUpstream(service, f"http://{host}:{port}", timeout=10, connect_timeout=5)
-        gateway = create_gateway(GatewaySettings(), upstreams)
+        # A service builds its document on the first request; on a loaded machine that can take longer than
+        # the gateway's 2 s probe timeout, which would leave the service out of the merge (a fresh-clone run did).
+        gateway = create_gateway(GatewaySettings(readiness_timeout_seconds=30), upstreams)
         async with running(gateway):
             transport = httpx.ASGITransport(app=gateway)
             async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:

@@ -20,9 +20,14 @@ async def system(tmp_path_factory: pytest.TempPathFactory, embedded_template: Pa
 
     unlimited = GatewaySettings(rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0)
     path: Path = tmp_path_factory.mktemp("security")
-    built = build_embedded(
-        path, embedded_template, gateway_settings=unlimited, service_overrides={"consumer_retry_delay_ms": 50}
-    )
+    # The matrix compares a webhook delivery before and after each refused replay; a retry of that delivery
+    # by the sender in between would look like a write (it did once): retries wait days here, not seconds.
+    overrides = {
+        "consumer_retry_delay_ms": 50,
+        "webhook_backoff_base_seconds": 864_000,
+        "webhook_backoff_max_seconds": 864_000,
+    }
+    built = build_embedded(path, embedded_template, gateway_settings=unlimited, service_overrides=overrides)
     async with running(built.gateway):
         yield built
 
