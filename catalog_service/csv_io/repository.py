@@ -41,8 +41,11 @@ async def station_ids(session: AsyncSession) -> set[uuid.UUID]:
     return set((await session.scalars(sa.select(Station.id))).all())
 
 
-async def get_station(session: AsyncSession, station_id: uuid.UUID) -> Station | None:
-    return await session.get(Station, station_id)
+async def community_names(session: AsyncSession) -> dict[uuid.UUID, str]:
+    """Each station's community name, in one query: an export's rows name their station's community, and a
+    lookup per row cost a query per row (the session's identity map holds loaded stations only weakly)."""
+    rows = await session.execute(sa.select(Station.id, Station.community_name))
+    return {station_id: name for station_id, name in rows.tuples()}
 
 
 async def departments_by_id(session: AsyncSession) -> dict[uuid.UUID, Department]:

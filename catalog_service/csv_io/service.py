@@ -274,17 +274,17 @@ async def import_stations(
 async def export_staff(session: AsyncSession, principal: Principal) -> str:
     subdistricts = await repository.subdistrict_names(session)
     departments = await repository.departments_by_id(session)
+    communities = await repository.community_names(session)
     rows = []
     for member in await staff_repository.visible_staff(session, principal):
         department = departments.get(member.department_id) if member.department_id else None
-        station = await repository.get_station(session, member.station_id) if member.station_id else None
         rows.append(
             {
                 "id": str(member.id),
                 "name": member.name,
                 "role": member.role,
                 "subdistrict": subdistricts.get(member.subdistrict_id, "") if member.subdistrict_id else "",
-                "community": station.community_name if station else "",
+                "community": communities.get(member.station_id, "") if member.station_id else "",
                 "department_kind": department.kind if department else "",
                 "service_categories": "|".join(member.service_categories),
                 "phone": member.phone,
@@ -394,9 +394,9 @@ async def export_resources(session: AsyncSession) -> str:
     ids = [r.id for r in items]
     windows = await resource_queries.windows_of(session, ids)
     allowed = await resource_queries.allowed_of(session, ids)
+    communities = await repository.community_names(session)
     rows = []
     for r in items:
-        station = await repository.get_station(session, r.station_id) if r.station_id else None
         rows.append(
             {
                 "id": str(r.id),
@@ -404,7 +404,7 @@ async def export_resources(session: AsyncSession) -> str:
                 "category": r.category,
                 "provider_subdistrict": subdistricts.get(r.subdistrict_id, "") if r.subdistrict_id else "",
                 "provider_department_kind": departments[r.department_id].kind if r.department_id else "",
-                "provider_community": station.community_name if station else "",
+                "provider_community": communities.get(r.station_id, "") if r.station_id else "",
                 "description": r.description,
                 "capacity": r.capacity,
                 "unit": r.unit,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from catalog_service.resources.models import Resource
 from catalog_service.staff.models import StaffMember
@@ -262,3 +264,24 @@ async def test_planted_formulas_never_reach_an_exported_csv_and_the_file_imports
     )
     planted_member = (await api.get(f"/api/v1/staff/{member.json()['id']}", headers=admin)).json()
     assert (planted_member["name"], planted_member["phone"]) == (PLANTED["at"], PLANTED["tab"])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/staff.csv", "/api/v1/resources.csv"])
+async def test_a_district_wide_export_costs_a_few_queries_not_one_per_row(api, catalog, path):
+    """The district's ~11,000 staff in one export: a query per row (each row's community) made the
+    download take seconds of database round trips."""
+    engine = catalog.database.engine
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        response = await api.get(path, headers=district_admin())
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.text
+    rows = len(response.text.strip().splitlines()) - 1
+    assert rows > 100, rows  # the seeded district, so a query per row would show
+    assert len(statements) <= 12, statements[:20]
