@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from tests.conftest import bearer
-from tests.ticket.conftest import MONDAY_0900, raise_ticket
+from tests.ticket.conftest import MONDAY_0900, bulk_rows, raise_ticket
 from ticket_service.privacy import service as privacy
 from ticket_service.tickets import repository
 from ticket_service.tickets.models import Ticket
@@ -119,6 +119,7 @@ async def test_the_station_and_subdistrict_overdue_lists_walk_their_indexes(pg_a
     app = pg_app
     busy, quiet, subdistrict = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with app.state.runtime.database.transaction() as session:
+        await bulk_rows(session)
         for station_id in (busy, quiet):
             await session.execute(
                 sa.text(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.ticket.conftest import events, local, open_station, ticket_body
+from tests.ticket.conftest import bulk_rows, events, local, open_station, ticket_body
 from ticket_service.tickets.models import Ticket
 
 
@@ -76,6 +76,7 @@ async def test_the_station_list_walks_its_composite_index(pg_app):
     busy, quiet = uuid.uuid4(), uuid.uuid4()
     database = pg_app.state.runtime.database
     async with database.transaction() as session:
+        await bulk_rows(session)
         for station_id in (busy, quiet):
             await session.execute(
                 sa.text(

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import bearer
-from tests.ticket.conftest import local, open_station, raise_ticket
+from tests.ticket.conftest import bulk_rows, local, open_station, raise_ticket
 from ticket_service.tickets.models import Ticket
 from ticket_service.tickets.repository import text_search
 
@@ -173,6 +173,7 @@ async def test_short_and_long_chinese_searches_use_their_indexes_on_postgresql(p
     station = await open_station(pg_app)
     database = pg_app.state.runtime.database
     async with database.transaction() as session:
+        await bulk_rows(session)
         await session.execute(
             sa.text(
                 """
