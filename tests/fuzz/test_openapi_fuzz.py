@@ -27,6 +27,9 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.conftest import DEMO_STATION_ID, bearer, staff_headers
 
+# Not measured by `make test`'s coverage: the figure counts code that tests asserting behaviour run, and under
+# the tracer these ~20,000 requests took 1.6x as long (the station-scoped pass: 104 s measured, 65 s not).
+pytestmark = pytest.mark.no_cover
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # A deeper run than CI's, e.g. before a release: FUZZ_EXAMPLES=200 FUZZ_SEED=7 pytest tests/fuzz
 SEED = int(os.environ.get("FUZZ_SEED", 20_260_408))
