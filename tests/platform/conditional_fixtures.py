@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.service import run_migrations_sync
 from shared.settings import Mode
 from tests.conftest import POSTGRES_URL, create_database, drop_database, require, running
+from tests.templates import migrate_async
 from tests.ticket.conftest import MONDAY_0900, Clock, open_station
 from ticket_service.app import create_app, definition
 from ticket_service.settings import TicketSettings
@@ -29,7 +28,7 @@ async def ticket_app(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[
         url = f"sqlite+aiosqlite:///{tmp_path / 'ticket.db'}"
     settings = TicketSettings(mode=Mode.embedded, database_url=url, sla_checker_enabled=False)
     try:
-        await asyncio.to_thread(run_migrations_sync, definition, settings)
+        await migrate_async(definition, settings)  # on SQLite, a copy of a database migrated once
         app = create_app(settings)
         async with running(app):
             app.state.clock = Clock(MONDAY_0900)
