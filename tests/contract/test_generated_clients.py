@@ -48,13 +48,14 @@ class Generated:
 
 
 @pytest.fixture(scope="module")
-async def system(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
-    from gateway.embedded import build
+async def system(tmp_path_factory: pytest.TempPathFactory, embedded_template: Path) -> AsyncIterator[Any]:
     from gateway.settings import GatewaySettings
+    from tests.templates import build_embedded
 
     unlimited = GatewaySettings(rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0)
-    built = build(
+    built = build_embedded(
         tmp_path_factory.mktemp("contract"),
+        embedded_template,  # migrated and seeded once per test process
         gateway_settings=unlimited,
         service_overrides={"consumer_retry_delay_ms": 50},
     )

@@ -2,8 +2,9 @@
 invalid input, must never answer 5xx and must answer only what its OpenAPI document declares (status
 codes, media types, body schemas).
 
-One embedded system serves every generated case (a build takes ~10 s); Schemathesis runs the gateway's
-lifespan itself, in its own event-loop thread, so the services' engines and bus live on that loop.
+One embedded system serves every generated case (a copy of the test process's seeded template); Schemathesis
+runs the gateway's lifespan itself, in its own event-loop thread, so the services' engines and bus live on that
+loop.
 Generation is deterministic (fixed seed, derandomized) so CI failures reproduce locally. Half the
 generated path ids are ids of the seeded demo data, so cases get past the 404 into the handlers.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -102,22 +104,25 @@ def _config(values: dict[str, list[str]], *, boundaries: bool) -> schemathesis.C
 
 
 @pytest.fixture(scope="module")
-def fuzzed_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, list[str]]]]:
+def fuzzed_system(
+    tmp_path_factory: pytest.TempPathFactory, embedded_template: Path
+) -> Iterator[tuple[Any, dict[str, list[str]]]]:
     """The embedded system both passes call, and the ids its seed made (for the generated path ids)."""
-    from gateway.embedded import build
     from gateway.settings import GatewaySettings
+    from tests.templates import build_embedded
 
     # Thousands of requests from one caller: the rate limits have tests of their own.
     unlimited = GatewaySettings(rate_limit_per_token_per_minute=0, rate_limit_per_address_per_minute=0)
-    system = build(
+    system = build_embedded(
         tmp_path_factory.mktemp("fuzz"),
+        embedded_template,  # migrated and seeded once per test process
         gateway_settings=unlimited,
         service_overrides={"consumer_retry_delay_ms": 50},
     )
     try:
         # A valid ASGI app; schemathesis's ASGI alias spells the scope and messages as `dict`, not `MutableMapping`.
         gateway: Any = system.gateway
-        with get_client(gateway) as client:  # starts the gateway's lifespan: migrations ran, seeds run
+        with get_client(gateway) as client:  # starts the gateway's lifespan
             values = known_values(client)
         yield gateway, values
     finally:
