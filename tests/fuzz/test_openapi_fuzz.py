@@ -129,20 +129,20 @@ def fuzzed_system(
         shutdown_lifespans()
 
 
-def _named(schema: Any, request: pytest.FixtureRequest) -> Any:
+def _schema(
+    fuzzed_system: tuple[Any, dict[str, list[str]]], request: pytest.FixtureRequest, *, boundaries: bool
+) -> Any:
     # Schemathesis' lazy loader still reads `Item._nodeid`, which pytest 9 dropped; give it the node id.
     if not hasattr(request.node, "_nodeid"):
         request.node._nodeid = request.node.nodeid
-    return schema
+    gateway, values = fuzzed_system
+    return schemathesis.openapi.from_asgi("/openapi.json", gateway, config=_config(values, boundaries=boundaries))
 
 
 @pytest.fixture
 def gateway_schema(fuzzed_system: tuple[Any, dict[str, list[str]]], request: pytest.FixtureRequest) -> Any:
     """Every phase: the schema's examples, the coverage phase's boundary and invalid values, then fuzzing."""
-    gateway, values = fuzzed_system
-    return _named(
-        schemathesis.openapi.from_asgi("/openapi.json", gateway, config=_config(values, boundaries=True)), request
-    )
+    return _schema(fuzzed_system, request, boundaries=True)
 
 
 @pytest.fixture
@@ -150,10 +150,7 @@ def scoped_schema(fuzzed_system: tuple[Any, dict[str, list[str]]], request: pyte
     """The station-scoped pass: the schema's examples and fuzzing. The coverage phase's cases (each parameter's
     boundaries, each kind of invalid value) test input handling, which the district administrator's pass walks
     in full; here they were two thirds of the pass's ~11,400 requests."""
-    gateway, values = fuzzed_system
-    return _named(
-        schemathesis.openapi.from_asgi("/openapi.json", gateway, config=_config(values, boundaries=False)), request
-    )
+    return _schema(fuzzed_system, request, boundaries=False)
 
 
 schema = schemathesis.pytest.from_fixture("gateway_schema")
